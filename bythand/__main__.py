@@ -1,0 +1,5 @@
+"""python -m bythand."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""The number domain: exact Fractions where the hand is exact, floats where it is not."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[Any]
+"""An exact matrix is an object array of Fractions; a float matrix is float64."""
+
+Number = Fraction | float
+NumberMode = Literal["auto", "fraction", "decimal"]
+
+# auto shows an exact value as a fraction while its denominator is at most this.
+SMALL_DENOMINATOR = 1000
+MINUS = "-"
+
+
+class NumberError(ValueError):
+    """A value that is not a number bythand can use; the caller adds where it was."""
+
+
+def parse_number(value: object) -> tuple[Fraction, bool]:
+    """Parse an int, float or string ("3", "-0.5", "1/3") exactly; also say if it was a decimal."""
+    if isinstance(value, bool):
+        raise NumberError(f"{str(value).lower()} is not a number")
+    if isinstance(value, int):
+        return Fraction(value), False
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NumberError(f"{value} is not allowed (only finite numbers)")
+        frac = Fraction(repr(value))  # the decimal as written, not its binary approximation
+        return frac, frac.denominator != 1 or "." in repr(value)
+    if isinstance(value, np.integer):
+        return Fraction(int(value)), False
+    if isinstance(value, np.floating):
+        return parse_number(float(value))
+    if not isinstance(value, str):
+        raise NumberError(f"{value!r} is not a number")
+    text = value.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
+    if not text:
+        raise NumberError("an empty entry is not a number")
+    lowered = text.lower()
+    if any(word in lowered for word in ("nan", "inf")):
+        raise NumberError(f"{value!r} is not allowed (only finite numbers)")
+    try:
+        if "/" in text:
+            top, _, bottom = text.partition("/")
+            num, den = Fraction(top), Fraction(bottom)
+            if den == 0:
+                raise NumberError(f"{value!r} divides by zero")
+            return num / den, any(c in text for c in ".eE")
+        return Fraction(text), any(c in text for c in ".eE")
+    except (ValueError, ZeroDivisionError):
+        raise NumberError(f"{value!r} is not a number") from None
+
+
+def exact_matrix(rows: list[list[Fraction]]) -> Matrix:
+    """Build an exact (object, Fraction) matrix from rows of Fractions."""
+    out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            out[i, j] = v
+    return out
+
+
+def is_exact(m: Matrix) -> bool:
+    """True for an exact matrix of Fractions."""
+    return bool(m.dtype == object)
+
+
+def to_float(m: Matrix) -> Matrix:
+    """The float64 view of a matrix, exact or not."""
+    return np.asarray(m, dtype=np.float64) if is_exact(m) else m
+
+
+def as_fraction_matrix(m: Matrix) -> Matrix:
+    """Turn an integer-valued or Fraction array into an exact matrix."""
+    out = np.empty(m.shape, dtype=object)
+    for idx, v in np.ndenumerate(m):
+        out[idx] = Fraction(v) if not isinstance(v, Fraction) else v
+    return out
+
+
+def fraction_text(v: Fraction) -> str:
+    """Lowest terms, as a student writes it: "9/46", "-1"."""
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def decimal_text(v: Number, precision: int) -> str:
+    """Round half away from zero to `precision` places, as taught in school (0.125 -> 0.13)."""
+    frac = v if isinstance(v, Fraction) else Fraction(repr(v))
+    scale = 10**precision
+    scaled = abs(frac) * scale
+    rounded = math.floor(scaled + Fraction(1, 2))
+    sign = "-" if frac < 0 and rounded != 0 else ""
+    if precision == 0:
+        return f"{sign}{rounded}"
+    whole, part = divmod(rounded, scale)
+    return f"{sign}{whole}.{part:0{precision}d}"
+
+
+def format_number(v: Number, mode: NumberMode = "auto", precision: int = 2) -> str:
+    """Show one value: integers as integers, exact values as fractions where that reads well."""
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "-∞" if v < 0 else "∞"
+        if math.isnan(v):
+            return "NaN"  # never produced by walk(); shown rather than hidden if it ever is
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return decimal_text(v, precision)
+    if v.denominator == 1:
+        return str(v.numerator)
+    if mode == "fraction" or (mode == "auto" and v.denominator <= SMALL_DENOMINATOR):
+        return fraction_text(v)
+    return decimal_text(v, precision)
+
+
+def cell(m: Matrix, i: int, j: int) -> Number:
+    """One cell as a Fraction (exact matrix) or a float."""
+    v = m[i, j]
+    return v if isinstance(v, Fraction) else float(v)

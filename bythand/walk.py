@@ -1,0 +1,276 @@
+"""The nine steps of self-attention, worked as by hand: walk(problem) -> Trace. No printing here."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .errors import ProblemError
+from .numbers import Matrix, is_exact, to_float
+from .problem import Options, Problem
+
+MASKED = float("-inf")  # a masked score; the only infinity a trace ever holds
+EXP_LIMIT = 709.0  # e^709 is near the float maximum; past it e^x (or b^x) cannot be shown
+
+
+@dataclass(frozen=True)
+class Product:
+    """result = left · right, drawn by hand as a cross: left operand left, right operand above."""
+
+    left: str
+    right: str
+    result: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walkthrough: its number, title, formula and the matrices it produces."""
+
+    number: int
+    title: str
+    formula: str
+    names: tuple[str, ...]
+    products: tuple[Product, ...] = ()
+
+
+@dataclass
+class Trace:
+    """Every matrix of the walkthrough, in order, with the steps that made them."""
+
+    problem: Problem
+    steps: list[Step]
+    matrices: dict[str, Matrix]
+    notes: list[str] = field(default_factory=list)
+    output: str = "Z"
+
+    def __getitem__(self, name: str) -> Matrix:
+        return self.matrices[name]
+
+    @property
+    def options(self) -> Options:
+        """The options the trace was worked with."""
+        return self.problem.options
+
+    @property
+    def exact(self) -> bool:
+        """True when every matrix is exact (fractions all the way)."""
+        return all(is_exact(m) for m in self.matrices.values())
+
+    def step(self, number: int) -> Step:
+        """The step with this number."""
+        for s in self.steps:
+            if s.number == number:
+                return s
+        raise KeyError(number)
+
+
+# Step 2: Query, Key, Value
+
+
+def project(p: Problem) -> tuple[Matrix, Matrix, Matrix]:
+    """Q, K, V: W·X with tokens as columns, X·W with tokens as rows."""
+    X, WQ, WK, WV = _common(p.X, p.WQ, p.WK, p.WV)
+    if p.options.convention == "columns":
+        return WQ @ X, WK @ X, WV @ X  # (d_k, d) @ (d, n) -> (d_k, n); V: (d_v, n)
+    return X @ WQ, X @ WK, X @ WV  # (n, d) @ (d, d_k) -> (n, d_k); V: (n, d_v)
+
+
+# Steps 3 and 4: Prepare for MatMul, MatMul
+
+
+def scores(Q: Matrix, K: Matrix, convention: str) -> tuple[Matrix, Matrix]:
+    """Kᵀ and the scores S: S[i,j] = k_i·q_j (columns) or q_i·k_j (rows)."""
+    KT = K.T.copy()
+    if convention == "columns":
+        return KT, KT @ Q  # (n, d_k) @ (d_k, n) -> (n, n), row = key, column = query
+    return KT, Q @ KT  # (n, d_k) @ (d_k, n) -> (n, n), row = query, column = key
+
+
+# Step 5: Scale (and mask)
+
+
+def scale(S: Matrix, method: str, d_k: int) -> Matrix:
+    """S/√d_k (exact when d_k is a perfect square), the hand trick ⌊S/2⌋, or S unchanged."""
+    if method == "none":
+        return S.copy()
+    if method == "floor-half":
+        if is_exact(S):
+            return _map(S, lambda v: Fraction(math.floor(v / 2)))
+        return np.floor(S / 2.0)
+    root = math.isqrt(d_k)
+    if is_exact(S) and root * root == d_k:
+        return _map(S, lambda v: v / root)
+    return to_float(S) / math.sqrt(d_k)
+
+
+def causal(scaled: Matrix, convention: str) -> Matrix:
+    """Mask every key that comes after its query with −∞ (key i > query j in columns)."""
+    out = scaled.copy()
+    n = out.shape[0]
+    for i in range(n):
+        for j in range(n):
+            key, query = (i, j) if convention == "columns" else (j, i)
+            if key > query:
+                out[i, j] = MASKED
+    return out
+
+
+# Step 6: Softmax: exp
+
+
+def exponentiate(scaled: Matrix, base: int | None) -> Matrix:
+    """E = base^x (exact for an integer base and integer x) or e^x; −∞ becomes 0."""
+    log_base = 1.0 if base is None else math.log(base)
+    for (i, j), v in np.ndenumerate(scaled):
+        try:
+            x = float(v)
+        except OverflowError:  # a Fraction beyond the float range
+            x = math.inf
+        if x != MASKED and x * log_base > EXP_LIMIT:
+            power = "e" if base is None else str(base)
+            raise ProblemError(
+                f"scaled[{i + 1},{j + 1}] = {_short(x)}: {power}^{_short(x)} is too large to compute "
+                "or write down; scale the scores (--scale sqrt or floor-half) or use smaller inputs"
+            )
+    if base is not None and is_exact(scaled) and all(
+        v == MASKED or v.denominator == 1 for v in scaled.flat
+    ):
+        return _map(scaled, lambda v: Fraction(0) if v == MASKED else Fraction(base) ** int(v))
+    with np.errstate(under="ignore"):
+        return np.exp(to_float(scaled) * log_base)  # e^(−∞) = 0 for masked cells
+
+
+# Steps 7 and 8: Softmax: Σ, Softmax: 1/sum
+
+
+def softmax_sums(E: Matrix, convention: str) -> Matrix:
+    """The sum of each column of E (1 × n) in columns, of each row (n × 1) in rows."""
+    axis = 0 if convention == "columns" else 1
+    return E.sum(axis=axis, keepdims=True)
+
+
+def normalise(E: Matrix, sums: Matrix, scaled: Matrix, base: int | None, convention: str) -> Matrix:
+    """A = E / sums; in floats, computed stably from the scaled scores (the same values, no 0/0)."""
+    if is_exact(E):
+        return E / sums  # exact Fractions: every column (row) sums to exactly 1
+    axis = 0 if convention == "columns" else 1
+    x = to_float(scaled) * (1.0 if base is None else math.log(base))
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))  # the largest term becomes e^0 = 1
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+# Step 9: MatMul
+
+
+def weight(V: Matrix, A: Matrix, convention: str) -> Matrix:
+    """Z = V·A (columns: z_j = Σ_i A[i,j]·v_i) or A·V (rows)."""
+    V, A = _common(V, A)
+    if convention == "columns":
+        return V @ A  # (d_v, n) @ (n, n) -> (d_v, n)
+    return A @ V  # (n, n) @ (n, d_v) -> (n, d_v)
+
+
+def walk(problem: Problem) -> Trace:
+    """Work the nine steps of DESIGN.md for one head and return the Trace."""
+    opts = problem.options
+    conv = opts.convention
+    Q, K, V = project(problem)
+    KT, S = scores(Q, K, conv)
+    scaled = scale(S, opts.scale, problem.d_k)
+    if opts.mask == "causal":
+        scaled = causal(scaled, conv)
+    E = exponentiate(scaled, opts.base)
+    sums = softmax_sums(E, conv)
+    A = normalise(E, sums, scaled, opts.base, conv)
+    Z = weight(V, A, conv)
+    matrices = {
+        "X": problem.X, "WQ": problem.WQ, "WK": problem.WK, "WV": problem.WV,
+        "Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled,
+        "E": E, "sums": sums, "A": A, "Z": Z,
+    }
+    return Trace(problem=problem, steps=_steps(problem), matrices=matrices, notes=_notes(problem, scaled, E))
+
+
+def _notes(problem: Problem, scaled: Matrix, E: Matrix) -> list[str]:
+    """Remarks a reader should see: where the trace left exact arithmetic, and why."""
+    notes: list[str] = []
+    opts = problem.options
+    dk = problem.d_k
+    if opts.scale == "floor-half" and dk != 3:
+        notes.append(f"⌊x/2⌋ is the hand trick for ÷√3; here d_k = {dk} (÷√{dk} ≈ ÷{math.sqrt(dk):.2f})")
+    if problem.exact and not is_exact(scaled):
+        notes.append(f"√{dk} is irrational, so the trace is worked in decimals from step 5")
+    elif problem.exact and not is_exact(E):
+        if opts.base is None:
+            notes.append("e^x is irrational, so the trace is worked in decimals from step 6")
+        else:
+            notes.append(f"some exponents are not integers, so {opts.base}^x is worked in decimals")
+    axis = 0 if opts.convention == "columns" else 1
+    if not is_exact(E) and (to_float(E).sum(axis=axis) == 0).any():
+        notes.append("some sums underflow to 0; A is computed stably from the scaled scores")
+    return notes
+
+
+def _steps(p: Problem) -> list[Step]:
+    """The step table of DESIGN.md, with formulas for this convention and these options."""
+    o = p.options
+    cols = o.convention == "columns"
+    dk = p.d_k
+    mask = "; a key after its query is masked with −∞" if o.mask == "causal" else ""
+    scale_text = {
+        "sqrt": f"S / √d_k = S / √{dk}",
+        "floor-half": "⌊S/2⌋, the hand trick for S / √3",
+        "none": "S, no scaling",
+    }[o.scale]
+    exp_text = "e^x" if o.base is None else f"{o.base}^x"
+    exp_note = ", the hand trick for e^x" if o.base == 3 else ""
+    if cols:
+        given = "features as columns: X is d×n, W_Q and W_K are d_k×d, W_V is d_v×d"
+        qkv = "Q = W_Q·X, K = W_K·X, V = W_V·X"
+        qkv_products = (Product("WQ", "X", "Q"), Product("WK", "X", "K"), Product("WV", "X", "V"))
+        s_text, s_product = "S = Kᵀ·Q; S[i,j] = k_i·q_j", Product("KT", "Q", "S")
+        sums_text = "sums[j] = Σ_i E[i,j], down each column"
+        a_text = "A[i,j] = E[i,j] / sums[j]; each column of A sums to 1"
+        z_text, z_product = "Z = V·A; z_j = Σ_i A[i,j]·v_i", Product("V", "A", "Z")
+    else:
+        given = "features as rows: X is n×d, W_Q and W_K are d×d_k, W_V is d×d_v"
+        qkv = "Q = X·W_Q, K = X·W_K, V = X·W_V"
+        qkv_products = (Product("X", "WQ", "Q"), Product("X", "WK", "K"), Product("X", "WV", "V"))
+        s_text, s_product = "S = Q·Kᵀ; S[i,j] = q_i·k_j", Product("Q", "KT", "S")
+        sums_text = "sums[i] = Σ_j E[i,j], along each row"
+        a_text = "A[i,j] = E[i,j] / sums[i]; each row of A sums to 1"
+        z_text, z_product = "Z = A·V; z_i = Σ_j A[i,j]·v_j", Product("A", "V", "Z")
+    return [
+        Step(1, "Given", given, ("X", "WQ", "WK", "WV")),
+        Step(2, "Query, Key, Value", qkv, ("Q", "K", "V"), qkv_products),
+        Step(3, "Prepare for MatMul", "copy Q; write Kᵀ, K transposed", ("KT", "Q")),
+        Step(4, "MatMul", s_text, ("S",), (s_product,)),
+        Step(5, "Scale", scale_text + mask, ("scaled",)),
+        Step(6, "Softmax: exp", f"E = {exp_text}{exp_note}" + ("; −∞ becomes 0" if mask else ""), ("E",)),
+        Step(7, "Softmax: Σ", sums_text, ("sums",)),
+        Step(8, "Softmax: 1/sum", a_text, ("A",)),
+        Step(9, "MatMul", z_text, ("Z",), (z_product,)),
+    ]
+
+
+def _common(*ms: Matrix) -> list[Matrix]:
+    """Bring operands into one domain: all exact, or all float if any is float."""
+    if all(is_exact(m) for m in ms):
+        return list(ms)
+    return [to_float(m) for m in ms]
+
+
+def _map(m: Matrix, fn: Any) -> Matrix:
+    """Apply fn to every cell of an exact matrix, keeping it exact."""
+    out = np.empty(m.shape, dtype=object)
+    for idx, v in np.ndenumerate(m):
+        out[idx] = fn(v)
+    return out
+
+
+def _short(x: float) -> str:
+    return str(int(x)) if x.is_integer() else f"{x:.4g}"
