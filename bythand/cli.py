@@ -1,0 +1,210 @@
+"""The command line: thin. The one place that prints, reads and writes files, and picks exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import BythandError, ProblemError
+from .numbers import NumberMode
+from .problem import build_problem, template_text
+from .walk import walk
+
+
+class ExitStatus(IntEnum):
+    """Exit codes: 0 all good, 1 wrong answers (check), 2 bad input, 3 a bug in bythand."""
+
+    OK = 0
+    WRONG = 1
+    BAD_INPUT = 2
+    INTERNAL = 3
+
+
+FORMATS = ("terminal", "plain", "json")
+NUMBER_MODES = ("auto", "fraction", "decimal")
+
+app = typer.Typer(
+    name="bythand",
+    help="Attention by hand: work the nine steps of self-attention and show every matrix.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"bythand {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors (for bug reports).")] = False,
+) -> None:
+    """Attention by hand: work the nine steps of self-attention and show every matrix."""
+
+
+def parse_steps(text: str) -> list[int]:
+    """"4", "4-6" or "2,4-6" -> the step numbers (1 to 9)."""
+    chosen: list[int] = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m:
+            raise ProblemError(f"--step: {text!r} is not a step or range (write 4, 4-6 or 2,4-6)")
+        first, last = int(m[1]), int(m[2] or m[1])
+        if not (1 <= first <= last <= 9):
+            raise ProblemError(f"--step: {part.strip()!r} is outside the steps 1 to 9")
+        chosen.extend(range(first, last + 1))
+    return chosen
+
+
+def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
+    if value not in valid:
+        raise ProblemError(f"{flag}: unknown value {value!r} (choose {', '.join(valid)})")
+    return value
+
+
+def write_atomic(path: Path, text: str, force: bool) -> None:
+    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
+    if path.is_dir():
+        raise ProblemError(f"{path}: is a folder; give a file name")
+    if path.exists() and not force:
+        raise ProblemError(f"{path}: already exists; use --force to overwrite it")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ProblemError(f"{path}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ProblemError(f"{path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+ProblemArg = Annotated[
+    Path | None,
+    typer.Argument(help="A problem file (.toml or .json); the built-in example if left out.", show_default=False),
+]
+
+
+@app.command()
+def run(
+    problem: ProblemArg = None,
+    x: Annotated[str | None, typer.Option("--x", help='X inline ("2 0 0 2; 0 1 0 0; ...") or a .csv/.npy file.')] = None,
+    wq: Annotated[str | None, typer.Option("--wq", help="W_Q inline or a .csv/.npy file.")] = None,
+    wk: Annotated[str | None, typer.Option("--wk", help="W_K inline or a .csv/.npy file.")] = None,
+    wv: Annotated[str | None, typer.Option("--wv", help="W_V inline or a .csv/.npy file.")] = None,
+    convention: Annotated[str | None, typer.Option(help="columns (tokens as columns, by hand) or rows (PyTorch).")] = None,
+    scale: Annotated[str | None, typer.Option(help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.")] = None,
+    exp: Annotated[str | None, typer.Option(help="e, or an integer base such as 3 (3^x) or 2.")] = None,
+    approx: Annotated[
+        bool | None, typer.Option("--approx/--no-approx", help="Hand tricks (⌊x/2⌋ and 3^x), or exact maths (√d_k and e).")
+    ] = None,
+    mask: Annotated[str | None, typer.Option(help="none, or causal (a token sees only itself and earlier ones).")] = None,
+    step: Annotated[str | None, typer.Option(help="Show only these steps: 4, 4-6 or 2,4-6.")] = None,
+    numbers: Annotated[str, typer.Option(help="auto, fraction or decimal (display only).")] = "auto",
+    precision: Annotated[int, typer.Option(help="Decimal places shown (display only).", min=0, max=15)] = 2,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="terminal, plain or json.")] = "terminal",
+) -> None:
+    """Work the nine steps of self-attention and show every matrix."""
+    fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
+    mode = cast(NumberMode, _choice(numbers, NUMBER_MODES, "--numbers"))
+    steps = parse_steps(step) if step is not None else None
+    base = build_problem(problem, {"X": x, "WQ": wq, "WK": wk, "WV": wv}, convention)
+    chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
+    trace = walk(chosen)
+    if fmt == "json":
+        from .render.data import trace_dict
+
+        sys.stdout.write(json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n")
+        return
+    from .render.terminal import min_width, render
+
+    plain = fmt == "plain"
+    console = _console(plain)
+    renderables = render(trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width)
+    if not console.is_terminal:  # a file or a pipe: never squeeze a table to 80 columns
+        console.width = max(console.width, min_width(renderables))
+    for renderable in renderables:
+        console.print(renderable)
+
+
+def _console(plain: bool) -> Console:
+    """The console for stdout: no colour when plain, piped or NO_COLOR (rich honours NO_COLOR)."""
+    if plain:
+        return Console(color_system=None, highlight=False, markup=False, emoji=False)
+    return Console(highlight=False, markup=False, emoji=False)
+
+
+@app.command()
+def new(
+    file: Annotated[Path, typer.Argument(help="The problem file to write (.toml).", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
+) -> None:
+    """Write a commented problem file to fill in."""
+    write_atomic(file, template_text(str(file)), force)
+    print(f"Wrote {file}: fill in the numbers, then run: bythand run {file}")
+
+
+def _error(message: str) -> None:
+    print(f"Error: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: every failure becomes one `Error:` line and an exit code, never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    command = typer.main.get_command(app)
+    try:
+        code: Any = command.main(args=args, prog_name="bythand", standalone_mode=False)
+    except BythandError as exc:
+        if debug:
+            raise
+        _error(str(exc))
+        sys.exit(ExitStatus.BAD_INPUT)
+    except typer.TyperException as exc:  # unknown flags, missing arguments, bad types
+        if debug:
+            raise
+        _error(exc.format_message().replace("\n", " "))
+        sys.exit(ExitStatus.BAD_INPUT)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _error("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:  # `bythand run | head`: the reader left; nothing is wrong
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(ExitStatus.OK)
+    except Exception as exc:
+        if debug:
+            raise
+        _error(
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug in bythand, please report it "
+            "with the output of the same command run with --debug"
+        )
+        sys.exit(ExitStatus.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitStatus.OK)

@@ -1,0 +1,1 @@
+"""Renderers: a Trace in, text or renderables out. They never print."""

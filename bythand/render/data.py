@@ -1,0 +1,43 @@
+"""The JSON contract of a Trace: plain dicts and lists, strict JSON (no NaN or Infinity)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from ..numbers import Matrix, fraction_text, is_exact
+from ..walk import Trace
+
+
+def _value(v: Any) -> float | None:
+    x = float(v)
+    return None if math.isinf(x) else x  # only a mask puts −∞ in a trace; JSON has no infinity
+
+
+def _exact(v: Any) -> str:
+    return fraction_text(v) if isinstance(v, Fraction) else "-inf"
+
+
+def matrix_dict(m: Matrix) -> dict[str, Any]:
+    """{"shape", "values" (floats, null where masked), "exact" (lowest terms, or null)}."""
+    rows, cols = m.shape
+    return {
+        "shape": [int(rows), int(cols)],
+        "values": [[_value(m[i, j]) for j in range(cols)] for i in range(rows)],
+        "exact": [[_exact(m[i, j]) for j in range(cols)] for i in range(rows)] if is_exact(m) else None,
+    }
+
+
+def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
+    """The whole trace in the JSON contract of the walkthrough issue."""
+    o = trace.options
+    return {
+        "version": version,
+        "convention": o.convention,
+        "options": {"scale": o.scale, "exp": o.exp, "mask": o.mask},
+        "exact": trace.exact,
+        "output": trace.output,
+        "steps": [{"number": s.number, "title": s.title, "matrices": list(s.names)} for s in trace.steps],
+        "matrices": {name: matrix_dict(m) for name, m in trace.matrices.items()},
+    }
