@@ -54,13 +54,15 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors (for bug reports).")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback on errors (for bug reports).")
+    ] = False,
 ) -> None:
     """Attention by hand: work the nine steps of self-attention and show every matrix."""
 
 
 def parse_steps(text: str) -> list[int]:
-    """"4", "4-6" or "2,4-6" -> the step numbers (1 to 9)."""
+    """ "4", "4-6" or "2,4-6" -> the step numbers (1 to 9)."""
     chosen: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
@@ -105,28 +107,41 @@ def write_atomic(path: Path, text: str, force: bool) -> None:
 
 ProblemArg = Annotated[
     Path | None,
-    typer.Argument(help="A problem file (.toml or .json); the built-in example if left out.", show_default=False),
+    typer.Argument(
+        help="A problem file (.toml or .json); the built-in example if left out.", show_default=False
+    ),
 ]
 
 
 @app.command()
 def run(
     problem: ProblemArg = None,
-    x: Annotated[str | None, typer.Option("--x", help='X inline ("2 0 0 2; 0 1 0 0; ...") or a .csv/.npy file.')] = None,
+    x: Annotated[
+        str | None, typer.Option("--x", help='X inline ("2 0 0 2; 0 1 0 0; ...") or a .csv/.npy file.')
+    ] = None,
     wq: Annotated[str | None, typer.Option("--wq", help="W_Q inline or a .csv/.npy file.")] = None,
     wk: Annotated[str | None, typer.Option("--wk", help="W_K inline or a .csv/.npy file.")] = None,
     wv: Annotated[str | None, typer.Option("--wv", help="W_V inline or a .csv/.npy file.")] = None,
-    convention: Annotated[str | None, typer.Option(help="columns (tokens as columns, by hand) or rows (PyTorch).")] = None,
+    convention: Annotated[
+        str | None, typer.Option(help="columns (tokens as columns, by hand) or rows (PyTorch).")
+    ] = None,
     scale: Annotated[str | None, typer.Option(help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.")] = None,
     exp: Annotated[str | None, typer.Option(help="e, or an integer base such as 3 (3^x) or 2.")] = None,
     approx: Annotated[
-        bool | None, typer.Option("--approx/--no-approx", help="Hand tricks (⌊x/2⌋ and 3^x), or exact maths (√d_k and e).")
+        bool | None,
+        typer.Option(
+            "--approx/--no-approx", help="Hand tricks (⌊x/2⌋ and 3^x), or exact maths (√d_k and e)."
+        ),
     ] = None,
-    mask: Annotated[str | None, typer.Option(help="none, or causal (a token sees only itself and earlier ones).")] = None,
+    mask: Annotated[
+        str | None, typer.Option(help="none, or causal (a token sees only itself and earlier ones).")
+    ] = None,
     step: Annotated[str | None, typer.Option(help="Show only these steps: 4, 4-6 or 2,4-6.")] = None,
     numbers: Annotated[str, typer.Option(help="auto, fraction or decimal (display only).")] = "auto",
     precision: Annotated[int, typer.Option(help="Decimal places shown (display only).", min=0, max=15)] = 2,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="terminal, plain or json.")] = "terminal",
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="terminal, plain or json.")
+    ] = "terminal",
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
@@ -138,13 +153,17 @@ def run(
     if fmt == "json":
         from .render.data import trace_dict
 
-        sys.stdout.write(json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n"
+        )
         return
     from .render.terminal import min_width, render
 
     plain = fmt == "plain"
     console = _console(plain)
-    renderables = render(trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width)
+    renderables = render(
+        trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width
+    )
     if not console.is_terminal:  # a file or a pipe: never squeeze a table to 80 columns
         console.width = max(console.width, min_width(renderables))
     for renderable in renderables:
@@ -153,7 +172,7 @@ def run(
 
 def _console(plain: bool) -> Console:
     """The console for stdout: no colour when plain, piped or NO_COLOR (rich honours NO_COLOR)."""
-    if plain:
+    if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
         return Console(color_system=None, highlight=False, markup=False, emoji=False)
     return Console(highlight=False, markup=False, emoji=False)
 

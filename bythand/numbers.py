@@ -47,16 +47,15 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     lowered = text.lower()
     if any(word in lowered for word in ("nan", "inf")):
         raise NumberError(f"{value!r} is not allowed (only finite numbers)")
+    decimal = any(c in text for c in ".eE")
+    top, slash, bottom = text.partition("/")
     try:
-        if "/" in text:
-            top, _, bottom = text.partition("/")
-            num, den = Fraction(top), Fraction(bottom)
-            if den == 0:
-                raise NumberError(f"{value!r} divides by zero")
-            return num / den, any(c in text for c in ".eE")
-        return Fraction(text), any(c in text for c in ".eE")
+        num, den = Fraction(top), Fraction(bottom) if slash else Fraction(1)
     except (ValueError, ZeroDivisionError):
         raise NumberError(f"{value!r} is not a number") from None
+    if den == 0:
+        raise NumberError(f"{value!r} divides by zero")
+    return num / den, decimal
 
 
 def exact_matrix(rows: list[list[Fraction]]) -> Matrix:

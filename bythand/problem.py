@@ -7,11 +7,12 @@ import difflib
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 
@@ -62,14 +63,14 @@ def check_convention(value: object, where: str) -> Convention:
     """Validate a convention name."""
     if value not in CONVENTIONS:
         raise ProblemError(f"{where}: unknown convention {value!r} (choose {_choices(CONVENTIONS)})")
-    return cast(Convention, value)
+    return value
 
 
 def check_scale(value: object, where: str) -> Scale:
     """Validate a scaling method."""
     if value not in SCALES:
         raise ProblemError(f"{where}: unknown scale {value!r} (choose {_choices(SCALES)})")
-    return cast(Scale, value)
+    return value
 
 
 def check_exp(value: object, where: str) -> str:
@@ -84,7 +85,19 @@ def check_mask(value: object, where: str) -> Mask:
     """Validate a mask name."""
     if value not in MASKS:
         raise ProblemError(f"{where}: unknown mask {value!r} (choose {_choices(MASKS)})")
-    return cast(Mask, value)
+    return value
+
+
+def _plural(count: int, noun: str) -> str:
+    return (
+        f"{count} {noun}"
+        if count == 1
+        else f"{count} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+    )
+
+
+def _entries(count: int) -> str:
+    return _plural(count, "entry")
 
 
 def _shape(m: Matrix) -> str:
@@ -112,7 +125,9 @@ def to_matrix(value: object, name: str, where: str) -> tuple[Matrix, bool]:
         if width == -1:
             width = len(row)
         elif len(row) != width:
-            raise ProblemError(f"{where}: {name} row {i} has {len(row)} entries, but row 1 has {width}")
+            raise ProblemError(
+                f"{where}: {name} row {i} has {_entries(len(row))}, but row 1 has {_entries(width)}"
+            )
         parsed: list[Fraction] = []
         for j, entry in enumerate(row, start=1):
             try:
@@ -146,7 +161,11 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
     return floats, True
 
 
-@dataclass(frozen=True)
+MatrixLike = Matrix | Sequence[Sequence[Any]]
+"""What a Problem accepts for a matrix: a numpy array or nested lists of numbers and "1/3" strings."""
+
+
+@dataclass(frozen=True, init=False)
 class Problem:
     """The givens of one attention head, written in `options.convention`, and how to work them."""
 
@@ -154,19 +173,37 @@ class Problem:
     WQ: Matrix
     WK: Matrix
     WV: Matrix
-    title: str = "Self-attention"
-    options: Options = field(default_factory=Options)
-    source: str = "<python>"
-    decimal_input: bool = False
+    title: str
+    options: Options
+    source: str
+    decimal_input: bool
 
-    def __post_init__(self) -> None:
-        decimal = self.decimal_input
-        for name in GIVENS:
-            value = getattr(self, name)
-            if not (isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64)):
-                matrix, was_decimal = to_matrix(value, name, self.source)
-                object.__setattr__(self, name, matrix)
+    def __init__(
+        self,
+        X: MatrixLike,
+        WQ: MatrixLike,
+        WK: MatrixLike,
+        WV: MatrixLike,
+        title: str = "Self-attention",
+        options: Options | None = None,
+        source: str = "<python>",
+        decimal_input: bool = False,
+    ) -> None:
+        decimal = decimal_input
+        for name, value in zip(GIVENS, (X, WQ, WK, WV), strict=True):
+            if (
+                isinstance(value, np.ndarray)
+                and value.ndim == 2
+                and (is_exact(value) or value.dtype == np.float64)
+            ):
+                matrix = value
+            else:
+                matrix, was_decimal = to_matrix(value, name, source)
                 decimal = decimal or was_decimal
+            object.__setattr__(self, name, matrix)
+        object.__setattr__(self, "title", title)
+        object.__setattr__(self, "options", options or Options())
+        object.__setattr__(self, "source", source)
         object.__setattr__(self, "decimal_input", decimal)
         self._check_shapes()
 
@@ -189,15 +226,15 @@ class Problem:
         where = self.source
         columns = self.options.convention == "columns"
         d = self.X.shape[0] if columns else self.X.shape[1]
-        feature = "rows (features)" if columns else "columns (features)"
-        side = "columns" if columns else "rows"
+        layout = "rows" if columns else "columns"
+        side = "column" if columns else "row"
         for name in ("WQ", "WK", "WV"):
             m = getattr(self, name)
             got = m.shape[1] if columns else m.shape[0]
             if got != d:
                 raise ProblemError(
-                    f"{where}: {name} is {_shape(m)}, but X is {_shape(self.X)} with {d} {feature}, "
-                    f"so {name} needs {d} {side}"
+                    f"{where}: {name} is {_shape(m)}, but X is {_shape(self.X)} with "
+                    f"{_plural(d, 'feature')} (its {layout}), so {name} needs {_plural(d, side)}"
                 )
         q_width = self.WQ.shape[0] if columns else self.WQ.shape[1]
         k_width = self.WK.shape[0] if columns else self.WK.shape[1]
@@ -233,7 +270,9 @@ class Problem:
         """Override options (as command-line flags do): an explicit scale or exp beats approx."""
         opts = self.options
         if approx is not None:
-            opts = replace(opts, scale="floor-half", exp="3") if approx else replace(opts, scale="sqrt", exp="e")
+            opts = (
+                replace(opts, scale="floor-half", exp="3") if approx else replace(opts, scale="sqrt", exp="e")
+            )
         if scale is not None:
             opts = replace(opts, scale=check_scale(scale, "--scale"))
         if exp is not None:
@@ -261,7 +300,7 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
         raise ProblemError(f"{source}: missing {', '.join(missing)} (a problem needs X, WQ, WK and WV)")
     raw_options = data.get("options", {})
     if not isinstance(raw_options, dict):
-        raise ProblemError(f"{source}: options must be a table, like [options] with scale = \"sqrt\"")
+        raise ProblemError(f'{source}: options must be a table, like [options] with scale = "sqrt"')
     for key in raw_options:
         if key not in OPTION_KEYS:
             raise ProblemError(
@@ -285,8 +324,13 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     if not isinstance(title, str):
         raise ProblemError(f"{source}: title must be text, not {title!r}")
     return Problem(
-        X=data["X"], WQ=data["WQ"], WK=data["WK"], WV=data["WV"],
-        title=title, options=opts, source=source,
+        X=data["X"],
+        WQ=data["WQ"],
+        WK=data["WK"],
+        WV=data["WV"],
+        title=title,
+        options=opts,
+        source=source,
     )
 
 
@@ -299,7 +343,9 @@ def _read_text(path: Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ProblemError(f"{path}: the file is {size:,} bytes; problem files are at most {MAX_FILE_BYTES:,}")
+            raise ProblemError(
+                f"{path}: the file is {size:,} bytes; problem files are at most {MAX_FILE_BYTES:,}"
+            )
         return path.read_bytes().decode("utf-8")
     except PermissionError:
         raise ProblemError(f"{path}: permission denied") from None
@@ -315,7 +361,9 @@ def parse_problem_text(text: str, source: str, kind: str) -> Problem:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ProblemError(f"{source}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            raise ProblemError(
+                f"{source}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
     else:
         try:
             data = tomllib.loads(text)
@@ -396,9 +444,10 @@ def build_problem(
 ) -> Problem:
     """The problem the user asked for: a file, inline matrices, both, or the built-in example."""
     given = {name: text for name, text in inline.items() if text is not None}
-    if path is None and not given:
-        return builtin_example()
     target = check_convention(convention, "--convention") if convention is not None else None
+    if path is None and not given:
+        example = builtin_example()
+        return example.in_convention(target) if target else example
     if path is not None:
         base = load_problem(path)
         if target is not None:
@@ -418,7 +467,7 @@ def build_problem(
     return Problem(title=title, options=options, source=source, decimal_input=decimal, **values)
 
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # A bythand problem file: fill in the numbers, then run
 #   bythand run {name}
 #
@@ -465,7 +514,7 @@ scale = "floor-half"
 exp = "3"
 # mask: "none", or "causal" (a token attends only to itself and the tokens before it).
 mask = "none"
-'''
+"""
 
 
 def template_text(name: str) -> str:

@@ -136,9 +136,7 @@ def exponentiate(scaled: Matrix, base: int | None) -> Matrix:
                 f"scaled[{i + 1},{j + 1}] = {_short(x)}: {power}^{_short(x)} is too large to compute "
                 "or write down; scale the scores (--scale sqrt or floor-half) or use smaller inputs"
             )
-    if base is not None and is_exact(scaled) and all(
-        v == MASKED or v.denominator == 1 for v in scaled.flat
-    ):
+    if base is not None and is_exact(scaled) and all(v == MASKED or v.denominator == 1 for v in scaled.flat):
         return _map(scaled, lambda v: Fraction(0) if v == MASKED else Fraction(base) ** int(v))
     with np.errstate(under="ignore"):
         return np.exp(to_float(scaled) * log_base)  # e^(−∞) = 0 for masked cells
@@ -150,17 +148,20 @@ def exponentiate(scaled: Matrix, base: int | None) -> Matrix:
 def softmax_sums(E: Matrix, convention: str) -> Matrix:
     """The sum of each column of E (1 × n) in columns, of each row (n × 1) in rows."""
     axis = 0 if convention == "columns" else 1
-    return E.sum(axis=axis, keepdims=True)
+    sums: Matrix = E.sum(axis=axis, keepdims=True)
+    return sums
 
 
 def normalise(E: Matrix, sums: Matrix, scaled: Matrix, base: int | None, convention: str) -> Matrix:
     """A = E / sums; in floats, computed stably from the scaled scores (the same values, no 0/0)."""
     if is_exact(E):
-        return E / sums  # exact Fractions: every column (row) sums to exactly 1
+        exact: Matrix = E / sums  # exact Fractions: every column (row) sums to exactly 1
+        return exact
     axis = 0 if convention == "columns" else 1
     x = to_float(scaled) * (1.0 if base is None else math.log(base))
     shifted = np.exp(x - x.max(axis=axis, keepdims=True))  # the largest term becomes e^0 = 1
-    return shifted / shifted.sum(axis=axis, keepdims=True)
+    weights: Matrix = shifted / shifted.sum(axis=axis, keepdims=True)
+    return weights
 
 
 # Step 9: MatMul
@@ -188,9 +189,20 @@ def walk(problem: Problem) -> Trace:
     A = normalise(E, sums, scaled, opts.base, conv)
     Z = weight(V, A, conv)
     matrices = {
-        "X": problem.X, "WQ": problem.WQ, "WK": problem.WK, "WV": problem.WV,
-        "Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled,
-        "E": E, "sums": sums, "A": A, "Z": Z,
+        "X": problem.X,
+        "WQ": problem.WQ,
+        "WK": problem.WK,
+        "WV": problem.WV,
+        "Q": Q,
+        "K": K,
+        "V": V,
+        "KT": KT,
+        "S": S,
+        "scaled": scaled,
+        "E": E,
+        "sums": sums,
+        "A": A,
+        "Z": Z,
     }
     return Trace(problem=problem, steps=_steps(problem), matrices=matrices, notes=_notes(problem, scaled, E))
 

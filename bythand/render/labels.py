@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..numbers import Matrix, Number, NumberMode, cell, format_number
+from fractions import Fraction
+
+from ..numbers import SMALL_DENOMINATOR, Matrix, Number, NumberMode, cell, format_number
 from ..walk import Trace
 from .palette import base_name
 
@@ -40,6 +42,14 @@ def display_mode(trace: Trace, numbers: NumberMode) -> NumberMode:
     if numbers == "auto" and trace.problem.decimal_input:
         return "decimal"
     return numbers
+
+
+def matrix_mode(m: Matrix, mode: NumberMode) -> NumberMode:
+    """Auto picks one notation per matrix: fractions only if every denominator stays small."""
+    if mode != "auto":
+        return mode
+    small = all(not isinstance(v, Fraction) or v.denominator <= SMALL_DENOMINATOR for v in m.flat)
+    return "auto" if small else "decimal"
 
 
 def cell_text(m: Matrix, i: int, j: int, mode: NumberMode, precision: int) -> str:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..numbers import NumberMode, is_exact
 from ..walk import MASKED, Product, Step, Trace
-from .labels import cell_text, display_mode, labels
+from .labels import cell_text, display_mode, labels, matrix_mode
 from .palette import MASKED_STYLE, colour
 
 GAP = 2  # spaces between the tables of a cross
@@ -37,9 +37,9 @@ class View:
     def texts(self, name: str) -> list[list[str]]:
         """Every cell of a matrix as shown."""
         m = self.trace[name]
+        mode = matrix_mode(m, self.mode)
         return [
-            [cell_text(m, i, j, self.mode, self.precision) for j in range(m.shape[1])]
-            for i in range(m.shape[0])
+            [cell_text(m, i, j, mode, self.precision) for j in range(m.shape[1])] for i in range(m.shape[0])
         ]
 
     def widths(self, names: Iterable[str]) -> tuple[int, int]:
@@ -55,7 +55,6 @@ class View:
 
     def table(self, name: str, widths: tuple[int, int], title: str | None = None) -> Table:
         """One matrix as a table with labelled rows and columns, in its role's colour."""
-        m = self.trace[name]
         rows, cols = labels(self.trace, name)
         hue = "" if self.plain else colour(name)
         t = Table(
@@ -193,8 +192,14 @@ def render(
         hue = "" if plain else colour(step.names[-1])
         title = f" Step {step.number} · {step.title} "
         out.append(Text(""))
-        out.append(Rule(Text(title, style=f"bold {hue}".strip()), align="left",
-                        characters="-" if plain else "─", style=hue))
+        out.append(
+            Rule(
+                Text(title, style=f"bold {hue}".strip()),
+                align="left",
+                characters="-" if plain else "─",
+                style=hue,
+            )
+        )
         out.append(Text(step.formula, style="" if plain else "italic"))
         out.append(_body(view, step, width))
     return out
@@ -207,5 +212,5 @@ def min_width(renderables: Sequence[RenderableType]) -> int:
 
 
 def exact_label(trace: Trace) -> str:
-    """"exact" or "decimal", for the summary line."""
+    """ "exact" or "decimal", for the summary line."""
     return "exact" if all(is_exact(m) for m in trace.matrices.values()) else "decimal"
