@@ -113,34 +113,86 @@ ProblemArg = Annotated[
 ]
 
 
+GIVENS_PANEL, METHOD_PANEL, DISPLAY_PANEL = "Givens (instead of a file)", "Method", "Display"
+
+
+def _matrix_option(flag: str, what: str) -> Any:
+    return typer.Option(flag, metavar="MATRIX", help=what, rich_help_panel=GIVENS_PANEL, show_default=False)
+
+
 @app.command()
 def run(
     problem: ProblemArg = None,
-    x: Annotated[
-        str | None, typer.Option("--x", help='X inline ("2 0 0 2; 0 1 0 0; ...") or a .csv/.npy file.')
-    ] = None,
-    wq: Annotated[str | None, typer.Option("--wq", help="W_Q inline or a .csv/.npy file.")] = None,
-    wk: Annotated[str | None, typer.Option("--wk", help="W_K inline or a .csv/.npy file.")] = None,
-    wv: Annotated[str | None, typer.Option("--wv", help="W_V inline or a .csv/.npy file.")] = None,
+    x: Annotated[str | None, _matrix_option("--x", 'X: "2 0 0 2; 0 1 0 0; ..." or a .csv/.npy file.')] = None,
+    wq: Annotated[str | None, _matrix_option("--wq", "W_Q, written the same way.")] = None,
+    wk: Annotated[str | None, _matrix_option("--wk", "W_K, written the same way.")] = None,
+    wv: Annotated[str | None, _matrix_option("--wv", "W_V, written the same way.")] = None,
     convention: Annotated[
-        str | None, typer.Option(help="columns (tokens as columns, by hand) or rows (PyTorch).")
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
+        ),
     ] = None,
-    scale: Annotated[str | None, typer.Option(help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.")] = None,
-    exp: Annotated[str | None, typer.Option(help="e, or an integer base such as 3 (3^x) or 2.")] = None,
+    scale: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    exp: Annotated[
+        str | None,
+        typer.Option(
+            metavar="BASE",
+            help="e, or an integer base such as 3 (3^x) or 2.",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
+        ),
+    ] = None,
     approx: Annotated[
         bool | None,
         typer.Option(
-            "--approx/--no-approx", help="Hand tricks (⌊x/2⌋ and 3^x), or exact maths (√d_k and e)."
+            "--approx/--no-approx",
+            help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
         ),
     ] = None,
     mask: Annotated[
-        str | None, typer.Option(help="none, or causal (a token sees only itself and earlier ones).")
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="none, or causal (each token sees itself and earlier ones).",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
+        ),
     ] = None,
-    step: Annotated[str | None, typer.Option(help="Show only these steps: 4, 4-6 or 2,4-6.")] = None,
-    numbers: Annotated[str, typer.Option(help="auto, fraction or decimal (display only).")] = "auto",
-    precision: Annotated[int, typer.Option(help="Decimal places shown (display only).", min=0, max=15)] = 2,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STEPS",
+            help="Only these steps: 4, 4-6 or 2,4-6.",
+            rich_help_panel=DISPLAY_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    numbers: Annotated[
+        str, typer.Option(metavar="MODE", help="auto, fraction or decimal.", rich_help_panel=DISPLAY_PANEL)
+    ] = "auto",
+    precision: Annotated[
+        int,
+        typer.Option(metavar="N", help="Decimal places shown.", min=0, max=15, rich_help_panel=DISPLAY_PANEL),
+    ] = 2,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="terminal, plain or json.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
+        ),
     ] = "terminal",
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
