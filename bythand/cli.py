@@ -127,6 +127,19 @@ def run(
     wq: Annotated[str | None, _matrix_option("--wq", "W_Q, written the same way.")] = None,
     wk: Annotated[str | None, _matrix_option("--wk", "W_K, written the same way.")] = None,
     wv: Annotated[str | None, _matrix_option("--wv", "W_V, written the same way.")] = None,
+    context: Annotated[
+        str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
+    ] = None,
+    heads: Annotated[
+        int | None,
+        typer.Option(
+            metavar="H",
+            min=1,
+            help="Split WQ, WK, WV into H heads.",
+            rich_help_panel=METHOD_PANEL,
+            show_default=False,
+        ),
+    ] = None,
     convention: Annotated[
         str | None,
         typer.Option(
@@ -199,7 +212,7 @@ def run(
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     mode = cast(NumberMode, _choice(numbers, NUMBER_MODES, "--numbers"))
     steps = parse_steps(step) if step is not None else None
-    base = build_problem(problem, {"X": x, "WQ": wq, "WK": wk, "WV": wv}, convention)
+    base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, heads)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
     if fmt == "json":

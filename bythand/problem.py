@@ -7,7 +7,7 @@ import difflib
 import json
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from importlib import resources
@@ -27,7 +27,7 @@ CONVENTIONS: tuple[Convention, ...] = ("columns", "rows")
 SCALES: tuple[Scale, ...] = ("sqrt", "floor-half", "none")
 MASKS: tuple[Mask, ...] = ("none", "causal")
 GIVENS = ("X", "WQ", "WK", "WV")
-PROBLEM_KEYS = ("title", "convention", *GIVENS, "options")
+PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO", "options")
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
 MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
@@ -165,84 +165,227 @@ MatrixLike = Matrix | Sequence[Sequence[Any]]
 """What a Problem accepts for a matrix: a numpy array or nested lists of numbers and "1/3" strings."""
 
 
-@dataclass(frozen=True, init=False)
-class Problem:
-    """The givens of one attention head, written in `options.convention`, and how to work them."""
+def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
+    """A validated matrix (arrays already in the domain pass through) and whether decimals were written."""
+    if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
+        if 0 in value.shape:
+            raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
+        return value, False
+    return to_matrix(value, name, where)
 
-    X: Matrix
+
+@dataclass(frozen=True)
+class Head:
+    """One attention head's projections W_Q, W_K, W_V."""
+
     WQ: Matrix
     WK: Matrix
     WV: Matrix
+
+    def transposed(self) -> Head:
+        """The same head written in the other convention."""
+        return Head(self.WQ.T.copy(), self.WK.T.copy(), self.WV.T.copy())
+
+
+HeadsLike = int | Sequence[Head | Mapping[str, MatrixLike]]
+
+
+@dataclass(frozen=True, init=False)
+class Problem:
+    """The givens of an attention layer, written in `options.convention`, and how to work them.
+
+    One head: X, WQ, WK, WV. Cross-attention: a context C gives the keys and values.
+    Multi-head: `heads` as a list of {WQ, WK, WV}, or an int h that splits one WQ/WK/WV into h
+    equal blocks (of rows in columns, of columns in rows), with an optional output projection WO.
+    """
+
+    X: Matrix
+    heads: tuple[Head, ...]
+    C: Matrix | None
+    WO: Matrix | None
     title: str
     options: Options
     source: str
     decimal_input: bool
+    split: bool
 
     def __init__(
         self,
         X: MatrixLike,
-        WQ: MatrixLike,
-        WK: MatrixLike,
-        WV: MatrixLike,
+        WQ: MatrixLike | None = None,
+        WK: MatrixLike | None = None,
+        WV: MatrixLike | None = None,
         title: str = "Self-attention",
         options: Options | None = None,
         source: str = "<python>",
         decimal_input: bool = False,
+        *,
+        C: MatrixLike | None = None,
+        heads: HeadsLike | None = None,
+        WO: MatrixLike | None = None,
+        split: bool = False,
     ) -> None:
+        opts = options or Options()
         decimal = decimal_input
-        for name, value in zip(GIVENS, (X, WQ, WK, WV), strict=True):
-            if (
-                isinstance(value, np.ndarray)
-                and value.ndim == 2
-                and (is_exact(value) or value.dtype == np.float64)
-            ):
-                matrix = value
-            else:
-                matrix, was_decimal = to_matrix(value, name, source)
-                decimal = decimal or was_decimal
-            object.__setattr__(self, name, matrix)
-        object.__setattr__(self, "title", title)
-        object.__setattr__(self, "options", options or Options())
-        object.__setattr__(self, "source", source)
-        object.__setattr__(self, "decimal_input", decimal)
+        x, was = _matrix(X, "X", source)
+        decimal |= was
+        c: Matrix | None = None
+        if C is not None:
+            c, was = _matrix(C, "C", source)
+            decimal |= was
+        wo: Matrix | None = None
+        if WO is not None:
+            wo, was = _matrix(WO, "WO", source)
+            decimal |= was
+        weights = (WQ, WK, WV)
+        parsed: list[Head] = []
+        if heads is None or isinstance(heads, int):
+            missing = [n for n, w in zip(("WQ", "WK", "WV"), weights, strict=True) if w is None]
+            if missing:
+                raise ProblemError(
+                    f"{source}: missing {', '.join(missing)} (a problem needs X, WQ, WK and WV)"
+                )
+            ws = []
+            for name, w in zip(("WQ", "WK", "WV"), weights, strict=True):
+                m, was = _matrix(w, name, source)  # type: ignore[arg-type]
+                decimal |= was
+                ws.append(m)
+            count = 1 if heads is None else heads
+            parsed = _split(Head(*ws), count, opts.convention, source)
+            split = split or count > 1
+        else:
+            if any(w is not None for w in weights):
+                raise ProblemError(f"{source}: give either WQ, WK, WV or a list of heads, not both")
+            if not heads:
+                raise ProblemError(f"{source}: heads is empty; give at least one head with WQ, WK and WV")
+            for i, head in enumerate(heads, start=1):
+                if isinstance(head, Head):
+                    parsed.append(head)
+                    continue
+                ws = []
+                for name in ("WQ", "WK", "WV"):
+                    if not isinstance(head, Mapping) or name not in head:
+                        raise ProblemError(
+                            f"{source}: head {i} has no {name} (each head needs WQ, WK and WV)"
+                        )
+                    m, was = _matrix(head[name], f"h{i}.{name}", source)
+                    decimal |= was
+                    ws.append(m)
+                parsed.append(Head(*ws))
+        for name, value in (
+            ("X", x),
+            ("heads", tuple(parsed)),
+            ("C", c),
+            ("WO", wo),
+            ("title", title),
+            ("options", opts),
+            ("source", source),
+            ("decimal_input", decimal),
+            ("split", split),
+        ):
+            object.__setattr__(self, name, value)
         self._check_shapes()
 
     @property
+    def WQ(self) -> Matrix:
+        """W_Q of a one-head problem."""
+        return self._only().WQ
+
+    @property
+    def WK(self) -> Matrix:
+        """W_K of a one-head problem."""
+        return self._only().WK
+
+    @property
+    def WV(self) -> Matrix:
+        """W_V of a one-head problem."""
+        return self._only().WV
+
+    def _only(self) -> Head:
+        if len(self.heads) != 1:
+            raise AttributeError("this problem has several heads; use problem.heads")
+        return self.heads[0]
+
+    @property
+    def columns(self) -> bool:
+        """True in the columns convention (tokens as columns)."""
+        return self.options.convention == "columns"
+
+    def prefix(self, index: int) -> str:
+        """The name prefix of head `index` (0-based): "" for one head, else "h1.", "h2.", ..."""
+        return "" if len(self.heads) == 1 else f"h{index + 1}."
+
+    @property
     def n(self) -> int:
-        """The number of tokens."""
-        return int(self.X.shape[1] if self.options.convention == "columns" else self.X.shape[0])
+        """The number of tokens (queries)."""
+        return int(self.X.shape[1] if self.columns else self.X.shape[0])
+
+    @property
+    def n_keys(self) -> int:
+        """The number of keys: the context's tokens in cross-attention, else n."""
+        source = self.X if self.C is None else self.C
+        return int(source.shape[1] if self.columns else source.shape[0])
+
+    def d_k_of(self, head: Head) -> int:
+        """The width of a head's queries and keys."""
+        return int(head.WQ.shape[0] if self.columns else head.WQ.shape[1])
 
     @property
     def d_k(self) -> int:
-        """The width of queries and keys."""
-        return int(self.WQ.shape[0] if self.options.convention == "columns" else self.WQ.shape[1])
+        """The width of queries and keys (of the first head)."""
+        return self.d_k_of(self.heads[0])
 
     @property
     def exact(self) -> bool:
         """True when every given is exact."""
-        return all(is_exact(getattr(self, name)) for name in GIVENS)
+        ms = [self.X, *(m for h in self.heads for m in (h.WQ, h.WK, h.WV))]
+        ms += [m for m in (self.C, self.WO) if m is not None]
+        return all(is_exact(m) for m in ms)
 
     def _check_shapes(self) -> None:
         where = self.source
-        columns = self.options.convention == "columns"
-        d = self.X.shape[0] if columns else self.X.shape[1]
+        columns = self.columns
         layout = "rows" if columns else "columns"
         side = "column" if columns else "row"
-        for name in ("WQ", "WK", "WV"):
-            m = getattr(self, name)
-            got = m.shape[1] if columns else m.shape[0]
-            if got != d:
+        out = "rows" if columns else "columns"
+
+        def features(m: Matrix) -> int:
+            return int(m.shape[0] if columns else m.shape[1])
+
+        for i, head in enumerate(self.heads):
+            prefix = self.prefix(i)
+            for name, m, given, given_name in (
+                ("WQ", head.WQ, self.X, "X"),
+                ("WK", head.WK, self.X if self.C is None else self.C, "X" if self.C is None else "C"),
+                ("WV", head.WV, self.X if self.C is None else self.C, "X" if self.C is None else "C"),
+            ):
+                d = features(given)
+                got = m.shape[1] if columns else m.shape[0]
+                if got != d:
+                    raise ProblemError(
+                        f"{where}: {prefix}{name} is {_shape(m)}, but {given_name} is {_shape(given)} with "
+                        f"{_plural(d, 'feature')} (its {layout}), so {prefix}{name} needs {_plural(d, side)}"
+                    )
+            q_width = head.WQ.shape[0] if columns else head.WQ.shape[1]
+            k_width = head.WK.shape[0] if columns else head.WK.shape[1]
+            if q_width != k_width:
                 raise ProblemError(
-                    f"{where}: {name} is {_shape(m)}, but X is {_shape(self.X)} with "
-                    f"{_plural(d, 'feature')} (its {layout}), so {name} needs {_plural(d, side)}"
+                    f"{where}: {prefix}WQ is {_shape(head.WQ)} and {prefix}WK is {_shape(head.WK)}; queries "
+                    f"and keys need the same width d_k, so both need the same number of {out}"
                 )
-        q_width = self.WQ.shape[0] if columns else self.WQ.shape[1]
-        k_width = self.WK.shape[0] if columns else self.WK.shape[1]
-        if q_width != k_width:
-            out = "rows" if columns else "columns"
+        if self.WO is not None:
+            width = sum(int(h.WV.shape[0] if columns else h.WV.shape[1]) for h in self.heads)
+            got = self.WO.shape[1] if columns else self.WO.shape[0]
+            what = "the heads' values stacked" if len(self.heads) > 1 else "V"
+            if got != width:
+                raise ProblemError(
+                    f"{where}: WO is {_shape(self.WO)}, but {what} give {width} {out} to project, "
+                    f"so WO needs {_plural(width, side)}"
+                )
+        if self.options.mask == "causal" and self.n_keys != self.n:
             raise ProblemError(
-                f"{where}: WQ is {_shape(self.WQ)} and WK is {_shape(self.WK)}; queries and keys need "
-                f"the same width d_k, so both need the same number of {out}"
+                f"{where}: a causal mask needs as many keys as queries, but the context C has "
+                f"{self.n_keys} tokens and X has {self.n}; use mask none for this cross-attention"
             )
 
     def in_convention(self, convention: Convention) -> Problem:
@@ -252,9 +395,9 @@ class Problem:
         return replace(
             self,
             X=self.X.T.copy(),
-            WQ=self.WQ.T.copy(),
-            WK=self.WK.T.copy(),
-            WV=self.WV.T.copy(),
+            heads=tuple(h.transposed() for h in self.heads),
+            C=None if self.C is None else self.C.T.copy(),
+            WO=None if self.WO is None else self.WO.T.copy(),
             options=replace(self.options, convention=convention),
         )
 
@@ -285,6 +428,23 @@ class Problem:
         return problem
 
 
+def _split(head: Head, count: int, convention: str, where: str) -> list[Head]:
+    """Split one head's projections into `count` equal blocks, the way PyTorch does."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ProblemError(f"{where}: heads must be a whole number of at least 1, not {count!r}")
+    if count == 1:
+        return [head]
+    axis = 0 if convention == "columns" else 1
+    what = "rows" if axis == 0 else "columns"
+    for name, m in (("WQ", head.WQ), ("WK", head.WK), ("WV", head.WV)):
+        if m.shape[axis] % count:
+            raise ProblemError(
+                f"{where}: {name} has {m.shape[axis]} {what}, which do not split into {count} equal heads"
+            )
+    blocks = [np.split(m, count, axis=axis) for m in (head.WQ, head.WK, head.WV)]
+    return [Head(q.copy(), k.copy(), v.copy()) for q, k, v in zip(*blocks, strict=True)]
+
+
 def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     """Build a Problem from the parsed contents of a TOML or JSON problem file."""
     if not isinstance(data, dict):
@@ -295,9 +455,27 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
                 f"{source}: unknown key {key!r}{_suggest(key, PROBLEM_KEYS)}; "
                 f"valid keys are {', '.join(PROBLEM_KEYS)}"
             )
-    missing = [name for name in GIVENS if name not in data]
-    if missing:
-        raise ProblemError(f"{source}: missing {', '.join(missing)} (a problem needs X, WQ, WK and WV)")
+    heads = data.get("heads")
+    if "X" not in data:
+        raise ProblemError(f"{source}: missing X (a problem needs X, WQ, WK and WV)")
+    if isinstance(heads, list):
+        for i, head in enumerate(heads, start=1):
+            if not isinstance(head, dict):
+                raise ProblemError(f"{source}: head {i} must be a table with WQ, WK and WV")
+            for key in head:
+                if key not in ("WQ", "WK", "WV"):
+                    raise ProblemError(
+                        f"{source}: head {i} has an unknown key {key!r}{_suggest(key, ('WQ', 'WK', 'WV'))}; "
+                        "a head has WQ, WK and WV"
+                    )
+    elif heads is not None and (isinstance(heads, bool) or not isinstance(heads, int)):
+        raise ProblemError(
+            f"{source}: heads must be a number (to split WQ, WK, WV) or a list of [[heads]] tables"
+        )
+    else:
+        missing = [name for name in ("WQ", "WK", "WV") if name not in data]
+        if missing:
+            raise ProblemError(f"{source}: missing {', '.join(missing)} (a problem needs X, WQ, WK and WV)")
     raw_options = data.get("options", {})
     if not isinstance(raw_options, dict):
         raise ProblemError(f'{source}: options must be a table, like [options] with scale = "sqrt"')
@@ -325,9 +503,12 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
         raise ProblemError(f"{source}: title must be text, not {title!r}")
     return Problem(
         X=data["X"],
-        WQ=data["WQ"],
-        WK=data["WK"],
-        WV=data["WV"],
+        WQ=data.get("WQ"),
+        WK=data.get("WK"),
+        WV=data.get("WV"),
+        C=data.get("C"),
+        WO=data.get("WO"),
+        heads=heads,
         title=title,
         options=opts,
         source=source,
@@ -394,7 +575,7 @@ _ENTRY_SPLIT = re.compile(r"[\s,]+")
 
 def parse_matrix_text(text: str, name: str) -> tuple[Matrix, bool]:
     """Parse an inline matrix: rows split by ';' or newlines, entries by spaces or commas."""
-    where = f"--{name.lower()}"
+    where = "--context" if name == "C" else f"--{name.lower()}"
     rows = [r.strip() for r in re.split(r"[;\n]", text)]
     rows = [r for r in rows if r]
     entries = [[e for e in _ENTRY_SPLIT.split(r) if e] for r in rows]
@@ -441,29 +622,40 @@ def build_problem(
     path: Path | None,
     inline: dict[str, str | None],
     convention: str | None = None,
+    heads: int | None = None,
 ) -> Problem:
     """The problem the user asked for: a file, inline matrices, both, or the built-in example."""
     given = {name: text for name, text in inline.items() if text is not None}
     target = check_convention(convention, "--convention") if convention is not None else None
-    if path is None and not given:
-        example = builtin_example()
-        return example.in_convention(target) if target else example
-    if path is not None:
-        base = load_problem(path)
+    values: dict[str, Any] = {}
+    if path is not None or not given:
+        base = load_problem(path) if path is not None else builtin_example()
         if target is not None:
             base = base.in_convention(target)
-        values: dict[str, Any] = {name: getattr(base, name) for name in GIVENS}
+        if len(base.heads) == 1:
+            values.update(WQ=base.WQ, WK=base.WK, WV=base.WV)
+        elif given.keys() & {"WQ", "WK", "WV"}:
+            raise ProblemError(
+                f"{base.source}: has {len(base.heads)} heads; --wq, --wk, --wv cannot replace them"
+            )
+        else:
+            values.update(heads=base.heads, split=base.split)
+        values.update(X=base.X, C=base.C, WO=base.WO)
         title, options, source, decimal = base.title, base.options, base.source, base.decimal_input
     else:
         missing = [n for n in GIVENS if n not in given]
         if missing:
             flags = ", ".join(f"--{n.lower()}" for n in missing)
             raise ProblemError(f"missing {', '.join(missing)}: give {flags}, or a problem file")
-        values, title, source, decimal = {}, "Self-attention", "command line", False
+        title, source, decimal = "Self-attention", "command line", False
         options = Options(convention=target or "columns")
     for name, text in given.items():
         values[name], was_decimal = matrix_from_flag(text, name)
         decimal = decimal or was_decimal
+    if heads is not None:
+        if "heads" in values:
+            raise ProblemError(f"{source}: already lists its heads; --heads splits a single WQ, WK, WV")
+        values["heads"] = heads
     return Problem(title=title, options=options, source=source, decimal_input=decimal, **values)
 
 

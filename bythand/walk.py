@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ProblemError
 from .numbers import Matrix, is_exact, to_float
-from .problem import Options, Problem
+from .problem import Head, Options, Problem
 
 MASKED = float("-inf")  # a masked score; the only infinity a trace ever holds
 EXP_LIMIT = 709.0  # e^709 is near the float maximum; past it e^x (or b^x) cannot be shown
@@ -71,12 +71,13 @@ class Trace:
 # Step 2: Query, Key, Value
 
 
-def project(p: Problem) -> tuple[Matrix, Matrix, Matrix]:
-    """Q, K, V: W·X with tokens as columns, X·W with tokens as rows."""
-    X, WQ, WK, WV = _common(p.X, p.WQ, p.WK, p.WV)
-    if p.options.convention == "columns":
-        return WQ @ X, WK @ X, WV @ X  # (d_k, d) @ (d, n) -> (d_k, n); V: (d_v, n)
-    return X @ WQ, X @ WK, X @ WV  # (n, d) @ (d, d_k) -> (n, d_k); V: (n, d_v)
+def project(X: Matrix, C: Matrix | None, head: Head, convention: str) -> tuple[Matrix, Matrix, Matrix]:
+    """Q, K, V: W·X with tokens as columns, X·W with tokens as rows; K and V from C if given."""
+    source = X if C is None else C  # cross-attention: keys and values come from the context
+    X, source, WQ, WK, WV = _common(X, source, head.WQ, head.WK, head.WV)
+    if convention == "columns":
+        return WQ @ X, WK @ source, WV @ source  # (d_k, d) @ (d, n) -> (d_k, n); V: (d_v, n)
+    return X @ WQ, source @ WK, source @ WV  # (n, d) @ (d, d_k) -> (n, d_k); V: (n, d_v)
 
 
 # Steps 3 and 4: Prepare for MatMul, MatMul
@@ -122,7 +123,7 @@ def causal(scaled: Matrix, convention: str) -> Matrix:
 # Step 6: Softmax: exp
 
 
-def exponentiate(scaled: Matrix, base: int | None) -> Matrix:
+def exponentiate(scaled: Matrix, base: int | None, prefix: str = "") -> Matrix:
     """E = base^x (exact for an integer base and integer x) or e^x; −∞ becomes 0."""
     log_base = 1.0 if base is None else math.log(base)
     for (i, j), v in np.ndenumerate(scaled):
@@ -133,7 +134,7 @@ def exponentiate(scaled: Matrix, base: int | None) -> Matrix:
         if x != MASKED and x * log_base > EXP_LIMIT:
             power = "e" if base is None else str(base)
             raise ProblemError(
-                f"scaled[{i + 1},{j + 1}] = {_short(x)}: {power}^{_short(x)} is too large to compute "
+                f"{prefix}scaled[{i + 1},{j + 1}] = {_short(x)}: {power}^{_short(x)} is too large to compute "
                 "or write down; scale the scores (--scale sqrt or floor-half) or use smaller inputs"
             )
     if base is not None and is_exact(scaled) and all(v == MASKED or v.denominator == 1 for v in scaled.flat):
@@ -175,43 +176,84 @@ def weight(V: Matrix, A: Matrix, convention: str) -> Matrix:
     return A @ V  # (n, n) @ (n, d_v) -> (n, d_v)
 
 
-def walk(problem: Problem) -> Trace:
-    """Work the nine steps of DESIGN.md for one head and return the Trace."""
+# Steps 10 and 11 (several heads, or an output projection)
+
+
+def concatenate(Zs: list[Matrix], convention: str) -> Matrix:
+    """The heads' Z stacked: one under the other in columns, side by side in rows."""
+    parts = _common(*Zs)
+    out: Matrix = np.concatenate(parts, axis=0 if convention == "columns" else 1)
+    return out
+
+
+def output_projection(WO: Matrix, concat: Matrix, convention: str) -> Matrix:
+    """O = W_O·concat (columns) or concat·W_O (rows)."""
+    WO, concat = _common(WO, concat)
+    if convention == "columns":
+        return WO @ concat  # (d_o, h·d_v) @ (h·d_v, n) -> (d_o, n)
+    return concat @ WO  # (n, h·d_v) @ (h·d_v, d_o) -> (n, d_o)
+
+
+def walk_head(problem: Problem, head: Head, prefix: str = "") -> dict[str, Matrix]:
+    """Steps 2 to 9 for one head; the names carry the head's prefix ("h2.Q")."""
     opts = problem.options
     conv = opts.convention
-    Q, K, V = project(problem)
+    Q, K, V = project(problem.X, problem.C, head, conv)
     KT, S = scores(Q, K, conv)
-    scaled = scale(S, opts.scale, problem.d_k)
+    scaled = scale(S, opts.scale, problem.d_k_of(head))
     if opts.mask == "causal":
         scaled = causal(scaled, conv)
-    E = exponentiate(scaled, opts.base)
+    E = exponentiate(scaled, opts.base, prefix)
     sums = softmax_sums(E, conv)
     A = normalise(E, sums, scaled, opts.base, conv)
     Z = weight(V, A, conv)
-    matrices = {
-        "X": problem.X,
-        "WQ": problem.WQ,
-        "WK": problem.WK,
-        "WV": problem.WV,
-        "Q": Q,
-        "K": K,
-        "V": V,
-        "KT": KT,
-        "S": S,
-        "scaled": scaled,
-        "E": E,
-        "sums": sums,
-        "A": A,
-        "Z": Z,
-    }
-    return Trace(problem=problem, steps=_steps(problem), matrices=matrices, notes=_notes(problem, scaled, E))
+    named = {"WQ": head.WQ, "WK": head.WK, "WV": head.WV, "Q": Q, "K": K, "V": V, "KT": KT, "S": S,
+             "scaled": scaled, "E": E, "sums": sums, "A": A, "Z": Z}  # fmt: skip
+    return {prefix + name: m for name, m in named.items()}
 
 
-def _notes(problem: Problem, scaled: Matrix, E: Matrix) -> list[str]:
+def walk(problem: Problem) -> Trace:
+    """Work the nine steps of DESIGN.md for every head (then concatenate and project) into a Trace."""
+    conv = problem.options.convention
+    matrices: dict[str, Matrix] = {"X": problem.X}
+    if problem.C is not None:
+        matrices["C"] = problem.C
+    steps: list[Step] = []
+    notes: list[str] = []
+    for i, head in enumerate(problem.heads):
+        prefix = problem.prefix(i)
+        matrices.update(walk_head(problem, head, prefix))
+        steps.extend(_steps(problem, head, prefix))
+        for note in _notes(problem, head, matrices[prefix + "scaled"], matrices[prefix + "E"]):
+            if note not in notes:
+                notes.append(note)
+    output = "Z"
+    if len(problem.heads) > 1:
+        zs = [matrices[problem.prefix(i) + "Z"] for i in range(len(problem.heads))]
+        matrices["concat"] = concatenate(zs, conv)
+        parts = ", ".join(f"h{i}.Z" for i in range(1, len(zs) + 1))
+        how = "one under the other" if conv == "columns" else "side by side"
+        steps.append(Step(10, "Concatenate", f"concat = [{parts}], {how}", ("concat",)))
+        output = "concat"
+    if problem.WO is not None:
+        matrices["WO"] = problem.WO
+        operand = output
+        matrices["O"] = output_projection(problem.WO, matrices[operand], conv)
+        shown = "concat" if operand == "concat" else "Z"
+        if conv == "columns":
+            formula, product = f"O = W_O·{shown}", Product("WO", operand, "O")
+        else:
+            formula, product = f"O = {shown}·W_O", Product(operand, "WO", "O")
+        steps.append(Step(11, "Output projection", formula, ("O",), (product,)))
+        output = "O"
+    return Trace(problem=problem, steps=steps, matrices=matrices, notes=notes, output=output)
+
+
+def _notes(problem: Problem, head: Head, scaled: Matrix, E: Matrix) -> list[str]:
     """Remarks a reader should see: where the trace left exact arithmetic, and why."""
     notes: list[str] = []
     opts = problem.options
-    dk = problem.d_k
+    dk = problem.d_k_of(head)
     if opts.scale == "floor-half" and dk != 3:
         notes.append(f"⌊x/2⌋ is the hand trick for ÷√3; here d_k = {dk} (÷√{dk} ≈ ÷{math.sqrt(dk):.2f})")
     if problem.exact and not is_exact(scaled):
@@ -227,11 +269,12 @@ def _notes(problem: Problem, scaled: Matrix, E: Matrix) -> list[str]:
     return notes
 
 
-def _steps(p: Problem) -> list[Step]:
-    """The step table of DESIGN.md, with formulas for this convention and these options."""
+def _steps(p: Problem, head: Head, prefix: str) -> list[Step]:
+    """The step table of DESIGN.md for one head, with formulas for this convention and these options."""
     o = p.options
     cols = o.convention == "columns"
-    dk = p.d_k
+    dk = p.d_k_of(head)
+    src = "X" if p.C is None else "C"  # cross-attention takes keys and values from the context
     mask = "; a key after its query is masked with −∞" if o.mask == "causal" else ""
     scale_text = {
         "sqrt": f"S / √d_k = S / √{dk}",
@@ -240,32 +283,44 @@ def _steps(p: Problem) -> list[Step]:
     }[o.scale]
     exp_text = "e^x" if o.base is None else f"{o.base}^x"
     exp_note = ", the hand trick for e^x" if o.base == 3 else ""
+
+    def n(*names: str) -> tuple[str, ...]:
+        return tuple(name if name in ("X", "C") else prefix + name for name in names)
+
+    def product(left: str, right: str, result: str) -> Product:
+        return Product(*n(left, right, result))
+
     if cols:
         given = "features as columns: X is d×n, W_Q and W_K are d_k×d, W_V is d_v×d"
-        qkv = "Q = W_Q·X, K = W_K·X, V = W_V·X"
-        qkv_products = (Product("WQ", "X", "Q"), Product("WK", "X", "K"), Product("WV", "X", "V"))
-        s_text, s_product = "S = Kᵀ·Q; S[i,j] = k_i·q_j", Product("KT", "Q", "S")
+        qkv = f"Q = W_Q·X, K = W_K·{src}, V = W_V·{src}"
+        qkv_products = (product("WQ", "X", "Q"), product("WK", src, "K"), product("WV", src, "V"))
+        s_text, s_product = "S = Kᵀ·Q; S[i,j] = k_i·q_j", product("KT", "Q", "S")
         sums_text = "sums[j] = Σ_i E[i,j], down each column"
         a_text = "A[i,j] = E[i,j] / sums[j]; each column of A sums to 1"
-        z_text, z_product = "Z = V·A; z_j = Σ_i A[i,j]·v_i", Product("V", "A", "Z")
+        z_text, z_product = "Z = V·A; z_j = Σ_i A[i,j]·v_i", product("V", "A", "Z")
     else:
         given = "features as rows: X is n×d, W_Q and W_K are d×d_k, W_V is d×d_v"
-        qkv = "Q = X·W_Q, K = X·W_K, V = X·W_V"
-        qkv_products = (Product("X", "WQ", "Q"), Product("X", "WK", "K"), Product("X", "WV", "V"))
-        s_text, s_product = "S = Q·Kᵀ; S[i,j] = q_i·k_j", Product("Q", "KT", "S")
+        qkv = f"Q = X·W_Q, K = {src}·W_K, V = {src}·W_V"
+        qkv_products = (product("X", "WQ", "Q"), product(src, "WK", "K"), product(src, "WV", "V"))
+        s_text, s_product = "S = Q·Kᵀ; S[i,j] = q_i·k_j", product("Q", "KT", "S")
         sums_text = "sums[i] = Σ_j E[i,j], along each row"
         a_text = "A[i,j] = E[i,j] / sums[i]; each row of A sums to 1"
-        z_text, z_product = "Z = A·V; z_i = Σ_j A[i,j]·v_j", Product("A", "V", "Z")
+        z_text, z_product = "Z = A·V; z_i = Σ_j A[i,j]·v_j", product("A", "V", "Z")
+    if p.C is not None:
+        given += "; the context C gives the keys and values"
+    if prefix and p.split:
+        given += f"; head {prefix[1:-1]} takes its block of W_Q, W_K, W_V"
+    givens = n("X", *(("C",) if p.C is not None else ()), "WQ", "WK", "WV")
     return [
-        Step(1, "Given", given, ("X", "WQ", "WK", "WV")),
-        Step(2, "Query, Key, Value", qkv, ("Q", "K", "V"), qkv_products),
-        Step(3, "Prepare for MatMul", "copy Q; write Kᵀ, K transposed", ("KT", "Q")),
-        Step(4, "MatMul", s_text, ("S",), (s_product,)),
-        Step(5, "Scale", scale_text + mask, ("scaled",)),
-        Step(6, "Softmax: exp", f"E = {exp_text}{exp_note}" + ("; −∞ becomes 0" if mask else ""), ("E",)),
-        Step(7, "Softmax: Σ", sums_text, ("sums",)),
-        Step(8, "Softmax: 1/sum", a_text, ("A",)),
-        Step(9, "MatMul", z_text, ("Z",), (z_product,)),
+        Step(1, "Given", given, givens),
+        Step(2, "Query, Key, Value", qkv, n("Q", "K", "V"), qkv_products),
+        Step(3, "Prepare for MatMul", "copy Q; write Kᵀ, K transposed", n("KT", "Q")),
+        Step(4, "MatMul", s_text, n("S"), (s_product,)),
+        Step(5, "Scale", scale_text + mask, n("scaled")),
+        Step(6, "Softmax: exp", f"E = {exp_text}{exp_note}" + ("; −∞ becomes 0" if mask else ""), n("E")),
+        Step(7, "Softmax: Σ", sums_text, n("sums")),
+        Step(8, "Softmax: 1/sum", a_text, n("A")),
+        Step(9, "MatMul", z_text, n("Z"), (z_product,)),
     ]
 
 

@@ -23,7 +23,7 @@ def labels(trace: Trace, name: str) -> tuple[list[str], list[str]]:
     columns = trace.options.convention == "columns"
     rows_n, cols_n = m.shape if columns else m.shape[::-1]  # as if in the columns convention
     base = base_name(name)
-    token_cols = {"X": "x", "Q": "q", "K": "k", "V": "v", "Z": "z"}
+    token_cols = {"X": "x", "C": "c", "Q": "q", "K": "k", "V": "v", "Z": "z", "concat": "z", "O": "o"}
     if base in token_cols:
         r, c = _dims(rows_n), _tokens(token_cols[base], cols_n)
     elif base == "KT":

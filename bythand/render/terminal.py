@@ -16,7 +16,7 @@ from rich.text import Text
 from ..numbers import NumberMode, is_exact
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode
-from .palette import MASKED_STYLE, colour
+from .palette import MASKED_STYLE, base_name, colour
 
 GAP = 2  # spaces between the tables of a cross
 # A matrix is a box with a header rule and no inner lines: compact enough for crosses in 80 columns.
@@ -83,39 +83,58 @@ class View:
 
     def _masked(self, name: str, i: int, j: int) -> bool:
         """True for a cell the causal mask removed (−∞ in scaled, 0 after it)."""
-        if self.trace.options.mask != "causal" or name not in ("scaled", "E", "A"):
+        if self.trace.options.mask != "causal" or base_name(name) not in ("scaled", "E", "A"):
             return False
-        return bool(self.trace["scaled"][i, j] == MASKED)
+        return bool(self.trace[_sibling(name, "scaled")][i, j] == MASKED)
 
 
 def _cross(view: View, products: Sequence[Product]) -> Table:
-    """The by-hand cross: right operand above, left operand to the left, product where they cross."""
+    """The by-hand cross: right operand above, left operand to the left, product where they cross.
+
+    Products that share their right operand (W·X in columns) stack down the left under one top;
+    products that share their left operand (X·W in rows) sit side by side under their tops.
+    """
     names = {n for p in products for n in (p.left, p.right, p.result)}
     widths = view.widths(names)
     grid = Table.grid(padding=(0, GAP))
-    shared_right = len({p.right for p in products}) == 1
-    shared_left = len({p.left for p in products}) == 1
-    if shared_right:  # columns: one operand on top, the W's stacked down the left
+    if len({p.right for p in products}) == 1:
         grid.add_column(justify="right")
         grid.add_column()
         grid.add_row("", view.table(products[0].right, widths))
         for p in products:
             grid.add_row(view.table(p.left, widths), view.table(p.result, widths, _product_title(p)))
-    elif shared_left:  # rows: X on the left, the W's side by side on top
-        grid.add_column(justify="right")
-        for _ in products:
-            grid.add_column()
-        grid.add_row("", *(view.table(p.right, widths) for p in products))
-        grid.add_row(
-            view.table(products[0].left, widths),
-            *(view.table(p.result, widths, _product_title(p)) for p in products),
-        )
+        return grid
+    grid.add_column(justify="right")
+    for _ in products:
+        grid.add_column()
+    grid.add_row("", *(view.table(p.right, widths) for p in products))
+    grid.add_row(
+        view.table(products[0].left, widths),
+        *(view.table(p.result, widths, _product_title(p)) for p in products),
+    )
     return grid
 
 
+def _groups(products: Sequence[Product]) -> list[list[Product]]:
+    """Consecutive products that can share one cross (the same top, or the same left operand)."""
+    groups: list[list[Product]] = []
+    for p in products:
+        last = groups[-1] if groups else None
+        if last and (all(q.right == p.right for q in last) or all(q.left == p.left for q in last)):
+            last.append(p)
+        else:
+            groups.append([p])
+    return groups
+
+
 def _product_title(p: Product) -> str:
-    pretty = {"KT": "Kᵀ", "WQ": "W_Q", "WK": "W_K", "WV": "W_V"}
-    return f"{p.result} = {pretty.get(p.left, p.left)}·{pretty.get(p.right, p.right)}"
+    pretty = {"KT": "Kᵀ", "WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O"}
+
+    def show(name: str) -> str:
+        head, _, base = name.rpartition(".")
+        return (head + "." if head else "") + pretty.get(base, base)
+
+    return f"{p.result} = {show(p.left)}·{show(p.right)}"
 
 
 def _stack(view: View, product: Product) -> Group:
@@ -136,26 +155,35 @@ def _fits(renderable: RenderableType, width: int) -> bool:
 def _body(view: View, step: Step, width: int) -> RenderableType:
     """The matrices of one step, laid out as they are worked by hand."""
     if step.products:
-        cross = _cross(view, step.products)
-        if _fits(cross, width):
-            return cross
-        singles = [_cross(view, [p]) for p in step.products]
-        if all(_fits(s, width) for s in singles):
-            return Group(*singles)
-        return Group(*(_stack(view, p) for p in step.products))
+        parts: list[RenderableType] = []
+        for group in _groups(step.products):
+            cross = _cross(view, group)
+            if _fits(cross, width):
+                parts.append(cross)
+                continue
+            for p in group:
+                single = _cross(view, [p])
+                parts.append(single if _fits(single, width) else _stack(view, p))
+        return parts[0] if len(parts) == 1 else Group(*parts)
     if step.number == 7:  # the sums under E, columns aligned, as written on paper
-        names = ("E", "sums")
-        widths = view.widths(names)
+        e_name, sums_name = _sibling(step.names[0], "E"), step.names[0]
+        widths = view.widths((e_name, sums_name))
         if view.trace.options.convention == "columns":
-            return Group(view.table("E", widths), view.table("sums", widths))
+            return Group(view.table(e_name, widths), view.table(sums_name, widths))
         grid = Table.grid(padding=(0, GAP))
-        grid.add_row(view.table("E", widths), view.table("sums", widths))
+        grid.add_row(view.table(e_name, widths), view.table(sums_name, widths))
         return grid
     widths = view.widths(step.names)
     tables = [view.table(n, widths) for n in step.names]
     if len(tables) == 1:
         return tables[0]
     return Columns(tables, padding=(0, GAP))
+
+
+def _sibling(name: str, base: str) -> str:
+    """The matrix `base` of the same head as `name`: ("h2.sums", "E") -> "h2.E"."""
+    head, dot, _ = name.rpartition(".")
+    return f"{head}{dot}{base}"
 
 
 def header(trace: Trace, plain: bool) -> RenderableType:
@@ -190,7 +218,8 @@ def render(
         if chosen is not None and step.number not in chosen:
             continue
         hue = "" if plain else colour(step.names[-1])
-        title = f" Step {step.number} · {step.title} "
+        head = step.names[-1].rpartition(".")[0]
+        title = f" {head + ' · ' if head else ''}Step {step.number} · {step.title} "
         out.append(Text(""))
         out.append(
             Rule(
