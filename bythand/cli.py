@@ -62,15 +62,15 @@ def _root(
 
 
 def parse_steps(text: str) -> list[int]:
-    """ "4", "4-6" or "2,4-6" -> the step numbers (1 to 9)."""
+    """Step numbers from "4", "4-6" or "2,4-6" (1 to 9; 10 and 11 with several heads or W_O)."""
     chosen: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m:
             raise ProblemError(f"--step: {text!r} is not a step or range (write 4, 4-6 or 2,4-6)")
         first, last = int(m[1]), int(m[2] or m[1])
-        if not (1 <= first <= last <= 9):
-            raise ProblemError(f"--step: {part.strip()!r} is outside the steps 1 to 9")
+        if not (1 <= first <= last <= 11):
+            raise ProblemError(f"--step: {part.strip()!r} is outside the steps 1 to 11")
         chosen.extend(range(first, last + 1))
     return chosen
 
@@ -215,6 +215,10 @@ def run(
     base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, heads)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
+    if steps is not None:
+        present = sorted({s.number for s in trace.steps})
+        if not set(steps) & set(present):
+            raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
     if fmt == "json":
         from .render.data import trace_dict
 

@@ -224,7 +224,8 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
         ),
         (("run", "--mask", "future"), "Error: --mask: unknown mask 'future' (choose none or causal)"),
         (("run", "--format", "pdf"), "Error: --format: unknown value 'pdf' (choose terminal, plain, json)"),
-        (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 9"),
+        (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 11"),
+        (("run", "--step", "10"), "Error: --step: this problem has steps 1 to 9"),
         (("run", "--step", "four"), "Error: --step: 'four' is not a step or range (write 4, 4-6 or 2,4-6)"),
         (("run", "missing.toml"), "Error: missing.toml: no such file"),
         (
