@@ -18,7 +18,7 @@ from . import __version__
 from .errors import BythandError, ProblemError
 from .numbers import NumberMode
 from .problem import build_problem, template_text
-from .walk import walk
+from .walk import Trace, walk
 
 
 class ExitStatus(IntEnum):
@@ -30,7 +30,7 @@ class ExitStatus(IntEnum):
     INTERNAL = 3
 
 
-FORMATS = ("terminal", "plain", "json")
+FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
 NUMBER_MODES = ("auto", "fraction", "decimal")
 
 app = typer.Typer(
@@ -99,6 +99,9 @@ def write_atomic(path: Path, text: str, force: bool) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file should look like any other
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -204,9 +207,27 @@ def run(
     output_format: Annotated[
         str,
         typer.Option(
-            "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="terminal, plain, json, markdown, latex, html, svg or csv.",
+            rich_help_panel=DISPLAY_PANEL,
         ),
     ] = "terminal",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE instead of the screen.",
+            rich_help_panel=DISPLAY_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite FILE if it exists.", rich_help_panel=DISPLAY_PANEL)
+    ] = False,
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
@@ -219,12 +240,13 @@ def run(
         present = sorted({s.number for s in trace.steps})
         if not set(steps) & set(present):
             raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
-    if fmt == "json":
-        from .render.data import trace_dict
-
-        sys.stdout.write(
-            json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n"
-        )
+    if output is not None or fmt not in ("terminal", "plain"):
+        text = formatted(trace, fmt, steps, mode, precision)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_atomic(output, text, force)
+            print(f"Wrote {output} ({fmt})")
         return
     from .render.terminal import min_width, render
 
@@ -237,6 +259,28 @@ def run(
         console.width = max(console.width, min_width(renderables))
     for renderable in renderables:
         console.print(renderable)
+
+
+def formatted(trace: Trace, fmt: str, steps: list[int] | None, mode: NumberMode, precision: int) -> str:
+    """The trace as text in one of the file formats (the terminal views without colour codes)."""
+    if fmt == "json":
+        from .render.data import trace_dict
+
+        return json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n"
+    if fmt in ("markdown", "latex", "csv"):
+        from .render import text
+
+        if fmt == "csv":
+            return text.to_csv(trace, steps=steps)
+        to = text.to_markdown if fmt == "markdown" else text.to_latex
+        return to(trace, steps=steps, numbers=mode, precision=precision)
+    from .render import export
+
+    if fmt == "html":
+        return export.to_html(trace, steps=steps, numbers=mode, precision=precision)
+    if fmt == "svg":
+        return export.to_svg(trace, steps=steps, numbers=mode, precision=precision)
+    return export.to_text(trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain")
 
 
 def _console(plain: bool) -> Console:

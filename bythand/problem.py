@@ -376,11 +376,14 @@ class Problem:
         if self.WO is not None:
             width = sum(int(h.WV.shape[0] if columns else h.WV.shape[1]) for h in self.heads)
             got = self.WO.shape[1] if columns else self.WO.shape[0]
-            what = "the heads' values stacked" if len(self.heads) > 1 else "V"
             if got != width:
+                what = (
+                    f"the heads' values stacked have {_plural(width, out[:-1])} (h·d_v)"
+                    if len(self.heads) > 1
+                    else f"V has d_v = {width}"
+                )
                 raise ProblemError(
-                    f"{where}: WO is {_shape(self.WO)}, but {what} give {width} {out} to project, "
-                    f"so WO needs {_plural(width, side)}"
+                    f"{where}: WO is {_shape(self.WO)}, but {what}, so WO needs {_plural(width, side)}"
                 )
         if self.options.mask == "causal" and self.n_keys != self.n:
             raise ProblemError(

@@ -60,6 +60,12 @@ class Trace:
         """True when every matrix is exact (fractions all the way)."""
         return all(is_exact(m) for m in self.matrices.values())
 
+    def _repr_html_(self) -> str:
+        """The coloured steps in a Jupyter notebook."""
+        from .render.export import to_html  # imported late: renderers depend on walk, not the reverse
+
+        return to_html(self, fragment=True)
+
     def step(self, number: int) -> Step:
         """The step with this number."""
         for s in self.steps:

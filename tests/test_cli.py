@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Runner
 
 from bythand.render.palette import ROLES
+
+from conftest import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -223,7 +224,11 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
             "Error: --convention: unknown convention 'col' (choose columns or rows)",
         ),
         (("run", "--mask", "future"), "Error: --mask: unknown mask 'future' (choose none or causal)"),
-        (("run", "--format", "pdf"), "Error: --format: unknown value 'pdf' (choose terminal, plain, json)"),
+        (
+            ("run", "--format", "pdf"),
+            "Error: --format: unknown value 'pdf' "
+            "(choose terminal, plain, json, markdown, latex, html, svg, csv)",
+        ),
         (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 11"),
         (("run", "--step", "10"), "Error: --step: this problem has steps 1 to 9"),
         (("run", "--step", "four"), "Error: --step: 'four' is not a step or range (write 4, 4-6 or 2,4-6)"),

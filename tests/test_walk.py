@@ -15,6 +15,8 @@ from bythand import Problem, ProblemError, builtin_example, walk
 from bythand.numbers import is_exact, to_float
 from bythand.problem import Options
 
+from reference import reference
+
 F = Fraction
 
 
@@ -90,45 +92,6 @@ def test_classic_example_names_and_steps() -> None:
     ]
     assert trace.output == "Z"
     assert trace.notes == []
-
-
-# An independent reference: the textbook formulas in floating point, a few numpy lines.
-
-
-def reference(p: Problem) -> dict[str, np.ndarray[Any, Any]]:
-    o = p.options
-    X, WQ, WK, WV = (np.asarray(to_float(m), dtype=float) for m in (p.X, p.WQ, p.WK, p.WV))
-    if o.convention == "columns":
-        Q, K, V = WQ @ X, WK @ X, WV @ X
-        S, axis = K.T @ Q, 0
-    else:
-        Q, K, V = X @ WQ, X @ WK, X @ WV
-        S, axis = Q @ K.T, 1
-    dk = Q.shape[0] if o.convention == "columns" else Q.shape[1]
-    scaled = {"sqrt": S / math.sqrt(dk), "floor-half": np.floor(S / 2), "none": S}[o.scale]
-    if o.mask == "causal":
-        n = S.shape[0]
-        later = (
-            np.tril(np.ones((n, n), bool), -1)
-            if o.convention == "columns"
-            else np.triu(np.ones((n, n), bool), 1)
-        )
-        scaled = np.where(later, -np.inf, scaled)
-    logits = scaled * (1.0 if o.exp == "e" else math.log(int(o.exp)))
-    E = np.exp(logits)
-    A = E / E.sum(axis=axis, keepdims=True)
-    Z = V @ A if o.convention == "columns" else A @ V
-    return {
-        "Q": Q,
-        "K": K,
-        "V": V,
-        "S": S,
-        "scaled": scaled,
-        "E": E,
-        "A": A,
-        "Z": Z,
-        "sums": E.sum(axis=axis, keepdims=True),
-    }
 
 
 def small_matrix(rows: int, cols: int, lo: int = -1, hi: int = 1) -> st.SearchStrategy[list[list[int]]]:

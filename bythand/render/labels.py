@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..numbers import SMALL_DENOMINATOR, Matrix, Number, NumberMode, cell, format_number
-from ..walk import Trace
+from ..walk import Step, Trace
 from .palette import base_name
 
 
@@ -56,3 +56,18 @@ def cell_text(m: Matrix, i: int, j: int, mode: NumberMode, precision: int) -> st
     """One cell as shown to a person."""
     value: Number = cell(m, i, j)
     return format_number(value, mode, precision)
+
+
+def method_text(trace: Trace) -> str:
+    """The method in one line: "columns convention · scale ⌊x/2⌋ · 3^x · mask none · exact fractions"."""
+    o = trace.options
+    scale = {"sqrt": f"÷√{trace.problem.d_k}", "floor-half": "⌊x/2⌋", "none": "no scaling"}[o.scale]
+    exp = "e^x" if o.base is None else f"{o.base}^x"
+    numbers = "exact fractions" if trace.exact else "decimals"
+    return f"{o.convention} convention · scale {scale} · {exp} · mask {o.mask} · {numbers}"
+
+
+def step_heading(step: Step) -> str:
+    """ "Step 4 · MatMul", or "h2 · Step 4 · MatMul" for a head of several."""
+    head = step.names[-1].rpartition(".")[0]
+    return f"{head + ' · ' if head else ''}Step {step.number} · {step.title}"

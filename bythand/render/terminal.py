@@ -13,9 +13,9 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..numbers import NumberMode, is_exact
+from ..numbers import NumberMode
 from ..walk import MASKED, Product, Step, Trace
-from .labels import cell_text, display_mode, labels, matrix_mode
+from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
 from .palette import MASKED_STYLE, base_name, colour
 
 GAP = 2  # spaces between the tables of a cross
@@ -188,11 +188,7 @@ def _sibling(name: str, base: str) -> str:
 
 def header(trace: Trace, plain: bool) -> RenderableType:
     """The problem's title, the method in words, and the notes."""
-    o = trace.options
-    scale = {"sqrt": f"÷√{trace.problem.d_k}", "floor-half": "⌊x/2⌋", "none": "no scaling"}[o.scale]
-    exp = "e^x" if o.base is None else f"{o.base}^x"
-    numbers = "exact fractions" if trace.exact else "decimals"
-    method = f"{o.convention} convention · scale {scale} · {exp} · mask {o.mask} · {numbers}"
+    method = method_text(trace)
     lines: list[RenderableType] = [
         Text(trace.problem.title, style="" if plain else "bold"),
         Text(method, style="" if plain else "dim"),
@@ -218,8 +214,7 @@ def render(
         if chosen is not None and step.number not in chosen:
             continue
         hue = "" if plain else colour(step.names[-1])
-        head = step.names[-1].rpartition(".")[0]
-        title = f" {head + ' · ' if head else ''}Step {step.number} · {step.title} "
+        title = f" {step_heading(step)} "
         out.append(Text(""))
         out.append(
             Rule(
@@ -238,8 +233,3 @@ def min_width(renderables: Sequence[RenderableType]) -> int:
     """The width below which some table would have to be cut."""
     console = Console(width=10_000, file=io.StringIO())
     return max(Measurement.get(console, console.options, r).minimum for r in renderables)
-
-
-def exact_label(trace: Trace) -> str:
-    """ "exact" or "decimal", for the summary line."""
-    return "exact" if all(is_exact(m) for m in trace.matrices.values()) else "decimal"

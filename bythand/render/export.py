@@ -1,0 +1,73 @@
+"""The coloured terminal view recorded as HTML, SVG or text, through rich's own export."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from rich.console import Console
+
+from ..numbers import NumberMode
+from ..walk import Trace
+from .terminal import min_width, render
+
+EXPORT_WIDTH = 100  # wide enough for most crosses side by side, narrow enough for a page
+
+
+def _record(
+    trace: Trace, steps: Iterable[int] | None, numbers: NumberMode, precision: int, plain: bool
+) -> Console:
+    renderables = render(
+        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH
+    )
+    width = max(EXPORT_WIDTH, min_width(renderables))
+    console = Console(
+        record=True,
+        file=io.StringIO(),
+        width=width,
+        color_system=None if plain else "truecolor",
+        force_terminal=not plain,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    for r in renderables:
+        console.print(r)
+    return console
+
+
+FRAGMENT = '<pre style="font-family: Menlo, Consolas, monospace; line-height: 1.25">{code}</pre>'
+
+
+def to_html(
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    fragment: bool = False,
+) -> str:
+    """A standalone HTML page of the coloured view (or just its <pre>, for a notebook)."""
+    console = _record(trace, steps, numbers, precision, plain=False)
+    if fragment:
+        return console.export_html(inline_styles=True, code_format=FRAGMENT)
+    return console.export_html(inline_styles=True)
+
+
+def to_svg(
+    trace: Trace, *, steps: Iterable[int] | None = None, numbers: NumberMode = "auto", precision: int = 2
+) -> str:
+    """An SVG picture of the coloured view."""
+    return _record(trace, steps, numbers, precision, plain=False).export_svg(title=trace.problem.title)
+
+
+def to_text(
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    plain: bool = False,
+) -> str:
+    """The view as text without colour codes (for a file)."""
+    return _record(trace, steps, numbers, precision, plain=plain).export_text(styles=False)
