@@ -214,6 +214,12 @@ def run(
             rich_help_panel=DISPLAY_PANEL,
         ),
     ] = "terminal",
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Show big matrices whole, not elided (⋯).", rich_help_panel=DISPLAY_PANEL
+        ),
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -241,7 +247,7 @@ def run(
         if not set(steps) & set(present):
             raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
     if output is not None or fmt not in ("terminal", "plain"):
-        text = formatted(trace, fmt, steps, mode, precision)
+        text = formatted(trace, fmt, steps, mode, precision, full)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -253,7 +259,7 @@ def run(
     plain = fmt == "plain"
     console = _console(plain)
     renderables = render(
-        trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width
+        trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width, full=full
     )
     if not console.is_terminal:  # a file or a pipe: never squeeze a table to 80 columns
         console.width = max(console.width, min_width(renderables))
@@ -261,7 +267,9 @@ def run(
         console.print(renderable)
 
 
-def formatted(trace: Trace, fmt: str, steps: list[int] | None, mode: NumberMode, precision: int) -> str:
+def formatted(
+    trace: Trace, fmt: str, steps: list[int] | None, mode: NumberMode, precision: int, full: bool = False
+) -> str:
     """The trace as text in one of the file formats (the terminal views without colour codes)."""
     if fmt == "json":
         from .render.data import trace_dict
@@ -277,10 +285,12 @@ def formatted(trace: Trace, fmt: str, steps: list[int] | None, mode: NumberMode,
     from .render import export
 
     if fmt == "html":
-        return export.to_html(trace, steps=steps, numbers=mode, precision=precision)
+        return export.to_html(trace, steps=steps, numbers=mode, precision=precision, full=full)
     if fmt == "svg":
-        return export.to_svg(trace, steps=steps, numbers=mode, precision=precision)
-    return export.to_text(trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain")
+        return export.to_svg(trace, steps=steps, numbers=mode, precision=precision, full=full)
+    return export.to_text(
+        trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full
+    )
 
 
 def _console(plain: bool) -> Console:

@@ -90,17 +90,38 @@ def fraction_text(v: Fraction) -> str:
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
 
 
-def decimal_text(v: Number, precision: int) -> str:
-    """Round half away from zero to `precision` places, as taught in school (0.125 -> 0.13)."""
+BIG = 10**15  # past this a value is shown in scientific notation: 3^200 as 2.66e95
+
+
+def scientific_text(v: Number, precision: int) -> str:
+    """A huge value, short and exact in its shown digits: 3^200 as 2.66e95."""
     frac = v if isinstance(v, Fraction) else Fraction(repr(v))
+    exponent = len(str(abs(frac.numerator) // frac.denominator)) - 1
+    mantissa = _rounded(abs(frac) / 10**exponent, max(precision, 1))
+    if mantissa.startswith("10"):  # 9.999 rounded up to 10.00
+        exponent += 1
+        mantissa = _rounded(abs(frac) / 10**exponent, max(precision, 1))
+    return f"{'-' if frac < 0 else ''}{mantissa}e{exponent}"
+
+
+def _rounded(frac: Fraction, precision: int) -> str:
+    """|frac| rounded half away from zero to `precision` places, as taught in school."""
     scale = 10**precision
-    scaled = abs(frac) * scale
-    rounded = math.floor(scaled + Fraction(1, 2))
-    sign = "-" if frac < 0 and rounded != 0 else ""
+    rounded = math.floor(abs(frac) * scale + Fraction(1, 2))
     if precision == 0:
-        return f"{sign}{rounded}"
+        return str(rounded)
     whole, part = divmod(rounded, scale)
-    return f"{sign}{whole}.{part:0{precision}d}"
+    return f"{whole}.{part:0{precision}d}"
+
+
+def decimal_text(v: Number, precision: int) -> str:
+    """Round half away from zero to `precision` places (0.125 -> 0.13); huge values in e-notation."""
+    frac = v if isinstance(v, Fraction) else Fraction(repr(v))
+    if abs(frac) >= BIG:
+        return scientific_text(frac, precision)
+    text = _rounded(frac, precision)
+    negative = frac < 0 and any(c not in "0." for c in text)  # never "-0.00"
+    return f"{'-' if negative else ''}{text}"
 
 
 def format_number(v: Number, mode: NumberMode = "auto", precision: int = 2) -> str:
@@ -110,11 +131,11 @@ def format_number(v: Number, mode: NumberMode = "auto", precision: int = 2) -> s
             return "-∞" if v < 0 else "∞"
         if math.isnan(v):
             return "NaN"  # never produced by walk(); shown rather than hidden if it ever is
-        if v.is_integer() and abs(v) < 1e15:
+        if v.is_integer() and abs(v) < BIG:
             return str(int(v))
         return decimal_text(v, precision)
     if v.denominator == 1:
-        return str(v.numerator)
+        return str(v.numerator) if abs(v) < BIG else scientific_text(v, precision)
     if mode == "fraction" or (mode == "auto" and v.denominator <= SMALL_DENOMINATOR):
         return fraction_text(v)
     return decimal_text(v, precision)

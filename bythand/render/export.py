@@ -15,10 +15,10 @@ EXPORT_WIDTH = 100  # wide enough for most crosses side by side, narrow enough f
 
 
 def _record(
-    trace: Trace, steps: Iterable[int] | None, numbers: NumberMode, precision: int, plain: bool
+    trace: Trace, steps: Iterable[int] | None, numbers: NumberMode, precision: int, plain: bool, full: bool
 ) -> Console:
     renderables = render(
-        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH
+        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH, full=full
     )
     width = max(EXPORT_WIDTH, min_width(renderables))
     console = Console(
@@ -46,19 +46,27 @@ def to_html(
     numbers: NumberMode = "auto",
     precision: int = 2,
     fragment: bool = False,
+    full: bool = False,
 ) -> str:
     """A standalone HTML page of the coloured view (or just its <pre>, for a notebook)."""
-    console = _record(trace, steps, numbers, precision, plain=False)
+    console = _record(trace, steps, numbers, precision, plain=False, full=full)
     if fragment:
         return console.export_html(inline_styles=True, code_format=FRAGMENT)
     return console.export_html(inline_styles=True)
 
 
 def to_svg(
-    trace: Trace, *, steps: Iterable[int] | None = None, numbers: NumberMode = "auto", precision: int = 2
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    full: bool = False,
 ) -> str:
     """An SVG picture of the coloured view."""
-    return _record(trace, steps, numbers, precision, plain=False).export_svg(title=trace.problem.title)
+    return _record(trace, steps, numbers, precision, plain=False, full=full).export_svg(
+        title=trace.problem.title
+    )
 
 
 def to_text(
@@ -68,6 +76,7 @@ def to_text(
     numbers: NumberMode = "auto",
     precision: int = 2,
     plain: bool = False,
+    full: bool = False,
 ) -> str:
     """The view as text without colour codes (for a file)."""
-    return _record(trace, steps, numbers, precision, plain=plain).export_text(styles=False)
+    return _record(trace, steps, numbers, precision, plain=plain, full=full).export_text(styles=False)

@@ -24,29 +24,69 @@ OPEN = Box("╭──╮\n│  │\n├──┤\n│  │\n├──┤\n├─
 OPEN_ASCII = Box("+--+\n|  |\n|--|\n|  |\n|--|\n|--|\n|  |\n+--+\n", ascii=True)
 
 
+MAX_ROWS, MAX_COLS = 16, 10  # beyond these a matrix is shown with its middle elided (⋯), unless --full
+ELLIPSIS = "⋯"
+
+
+def visible(count: int, limit: int | None) -> list[int | None]:
+    """The indices to show: all of them, or the first and last few around a None for "⋯"."""
+    if limit is None or count <= limit:
+        return list(range(count))
+    head = (limit + 1) // 2
+    return [*range(head), None, *range(count - (limit - head), count)]
+
+
 class View:
     """Rendering settings shared by every table of one trace."""
 
-    def __init__(self, trace: Trace, numbers: NumberMode, precision: int, plain: bool) -> None:
+    def __init__(
+        self, trace: Trace, numbers: NumberMode, precision: int, plain: bool, full: bool = False
+    ) -> None:
         self.trace = trace
         self.mode = display_mode(trace, numbers)
         self.precision = precision
         self.plain = plain
+        self.full = full
         self.box = OPEN_ASCII if plain else OPEN
+        self.elided = False
+        self._texts: dict[str, list[list[str]]] = {}
+
+    def shown(self, name: str) -> tuple[list[int | None], list[int | None]]:
+        """The row and column indices of a matrix that are shown."""
+        rows, cols = self.trace[name].shape
+        shown = visible(rows, None if self.full else MAX_ROWS), visible(cols, None if self.full else MAX_COLS)
+        self.elided = self.elided or None in shown[0] or None in shown[1]
+        return shown
 
     def texts(self, name: str) -> list[list[str]]:
-        """Every cell of a matrix as shown."""
-        m = self.trace[name]
-        mode = matrix_mode(m, self.mode)
-        return [
-            [cell_text(m, i, j, mode, self.precision) for j in range(m.shape[1])] for i in range(m.shape[0])
-        ]
+        """The shown cells of a matrix, as text ("⋯" where elided)."""
+        if name not in self._texts:
+            m = self.trace[name]
+            mode = matrix_mode(m, self.mode)
+            rows, cols = self.shown(name)
+            self._texts[name] = [
+                [
+                    ELLIPSIS if i is None or j is None else cell_text(m, i, j, mode, self.precision)
+                    for j in cols
+                ]
+                for i in rows
+            ]
+        return self._texts[name]
+
+    def labels(self, name: str) -> tuple[list[str], list[str]]:
+        """The shown row and column labels of a matrix."""
+        row_labels, col_labels = labels(self.trace, name)
+        rows, cols = self.shown(name)
+        return (
+            [ELLIPSIS if i is None else row_labels[i] for i in rows],
+            [ELLIPSIS if j is None else col_labels[j] for j in cols],
+        )
 
     def widths(self, names: Iterable[str]) -> tuple[int, int]:
         """(label width, cell width) wide enough for every matrix named: shared so crosses align."""
         label_w, cell_w = 1, 1
         for name in names:
-            rows, cols = labels(self.trace, name)
+            rows, cols = self.labels(name)
             label_w = max(label_w, *(len(r) for r in rows))
             cell_w = max(cell_w, *(len(c) for c in cols))
             for row in self.texts(name):
@@ -55,7 +95,8 @@ class View:
 
     def table(self, name: str, widths: tuple[int, int], title: str | None = None) -> Table:
         """One matrix as a table with labelled rows and columns, in its role's colour."""
-        rows, cols = labels(self.trace, name)
+        row_labels, col_labels = self.labels(name)
+        rows, cols = self.shown(name)
         hue = "" if self.plain else colour(name)
         t = Table(
             title=title or name,
@@ -69,15 +110,15 @@ class View:
         )
         label_w, cell_w = widths
         t.add_column("", justify="right", style=hue, width=label_w, no_wrap=True)
-        for c in cols:
-            t.add_column(c, justify="right", width=cell_w, no_wrap=True)
+        for heading in col_labels:
+            t.add_column(heading, justify="right", width=cell_w, no_wrap=True)
         t.add_column("", width=0)  # a space before the right edge
         texts = self.texts(name)
-        for i, label in enumerate(rows):
+        for r, (i, label) in enumerate(zip(rows, row_labels, strict=True)):
             cells: list[Text | str] = [label]
-            for j, text in enumerate(texts[i]):
-                masked = self._masked(name, i, j)
-                cells.append(Text(text, style=MASKED_STYLE if masked and not self.plain else ""))
+            for c, j in enumerate(cols):
+                dim = i is None or j is None or self._masked(name, i, j)
+                cells.append(Text(texts[r][c], style=MASKED_STYLE if dim and not self.plain else ""))
             t.add_row(*cells, "")
         return t
 
@@ -205,9 +246,10 @@ def render(
     precision: int = 2,
     plain: bool = False,
     width: int = 80,
+    full: bool = False,
 ) -> list[RenderableType]:
     """The renderables for the chosen steps (all nine by default), each fitted to `width`."""
-    view = View(trace, numbers, precision, plain)
+    view = View(trace, numbers, precision, plain, full)
     chosen = set(steps) if steps is not None else None
     out: list[RenderableType] = [header(trace, plain)]
     for step in trace.steps:
@@ -226,6 +268,9 @@ def render(
         )
         out.append(Text(step.formula, style="" if plain else "italic"))
         out.append(_body(view, step, width))
+    if view.elided:
+        note = f"Note: {ELLIPSIS} marks rows and columns left out; --full shows every cell"
+        out.insert(1, Text(note, style="" if plain else "italic"))
     return out
 
 

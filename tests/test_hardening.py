@@ -1,0 +1,281 @@
+"""Named bad inputs, big inputs and a fuzz suite: a clear sentence every time, never a traceback."""
+
+from __future__ import annotations
+
+import string
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Runner
+from fuzz import assert_clean, call
+
+GOOD = "X = [[1, 2], [3, 4]]\nWQ = [[1, 1]]\nWK = [[1, -1]]\nWV = [[2, 0]]\n"
+
+
+def write(folder: Path, name: str, data: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
+
+
+# Named bad inputs
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "X = [[nan, 1]]\nWQ = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n",
+            "X row 1, column 1: nan is not allowed",
+        ),
+        (
+            "X = [[1, inf]]\nWQ = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n",
+            "X row 1, column 2: inf is not allowed",
+        ),
+        ("X = [[]]\nWQ = [[1]]\nWK = [[1]]\nWV = [[1]]\n", "X row 1 is empty"),
+        (
+            'X = [["two", 1]]\nWQ = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n',
+            "X row 1, column 1: 'two' is not a number",
+        ),
+        (
+            "X = [[true, 1]]\nWQ = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n",
+            "X row 1, column 1: true is not a number",
+        ),
+        (
+            'X = "1 2"\nWQ = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n',
+            "X is a str; write it as a list of rows",
+        ),
+        ("title = 3\n" + GOOD, "title must be text, not 3"),
+        (
+            GOOD + "heads = 1.5\n",
+            "heads must be a number (to split WQ, WK, WV) or a list of [[heads]] tables",
+        ),
+        (GOOD + "[options]\napprox = 1\n", "options.approx must be true or false, not 1"),
+    ],
+)
+def test_named_bad_problem_files(cli: Runner, tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "p.toml", text)
+    result = cli("run", str(path))
+    assert result.code == 2
+    assert result.err.startswith(f"Error: {path}: {message}"), result.err
+    assert result.err.count("\n") == 1
+
+
+def test_json_that_is_not_a_table(cli: Runner, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.json", "[1, 2]")
+    result = cli("run", str(path))
+    assert (
+        result.err == f"Error: {path}: a problem file must hold a table of keys (title, X, WQ, WK, WV, ...)\n"
+    )
+
+
+def test_zero_sized_and_object_npy(cli: Runner, tmp_path: Path) -> None:
+    np.save(tmp_path / "empty.npy", np.zeros((0, 3)))
+    result = cli("run", "--x", str(tmp_path / "empty.npy"), "--wq", "1", "--wk", "1", "--wv", "1")
+    assert (result.code, result.err) == (2, f"Error: {tmp_path / 'empty.npy'}: X is empty (shape 0×3)\n")
+    np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
+    result = cli("run", "--x", str(tmp_path / "cube.npy"), "--wq", "1", "--wk", "1", "--wv", "1")
+    assert (
+        result.err == f"Error: {tmp_path / 'cube.npy'}: X must be 2-dimensional, but it has 3 dimension(s)\n"
+    )
+    np.save(tmp_path / "nan.npy", np.array([[1.0, np.nan]]))
+    result = cli("run", "--x", str(tmp_path / "nan.npy"), "--wq", "1", "--wk", "1", "--wv", "1")
+    assert result.err == f"Error: {tmp_path / 'nan.npy'}: X row 1, column 2: nan is not allowed\n"
+    write(tmp_path, "junk.npy", b"\x93NUMPY garbage")
+    result = cli("run", "--x", str(tmp_path / "junk.npy"), "--wq", "1", "--wk", "1", "--wv", "1")
+    assert result.code == 2 and result.err.startswith(
+        f"Error: {tmp_path / 'junk.npy'}: not a valid .npy file"
+    )
+
+
+def test_file_beyond_the_size_limit(cli: Runner, tmp_path: Path) -> None:
+    path = write(tmp_path, "big.toml", "# " + "x" * 5_000_001 + "\n" + GOOD)
+    size = path.stat().st_size
+    result = cli("run", str(path))
+    assert result.err == f"Error: {path}: the file is {size:,} bytes; problem files are at most 5,000,000\n"
+
+
+def test_binary_garbage(cli: Runner, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.toml", bytes(range(256)))
+    result = cli("run", str(path))
+    assert result.err == f"Error: {path}: not a text file (it is not valid UTF-8)\n"
+
+
+def test_unreadable_file(cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "p.toml", GOOD)
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)  # root reads anything, so chmod cannot show this
+    result = cli("run", str(path))
+    assert (result.code, result.err) == (2, f"Error: {path}: permission denied\n")
+
+
+def test_huge_exponents_are_refused_quickly(cli: Runner) -> None:
+    big = ["--x", "1000", "--wq", "1000", "--wk", "1000", "--wv", "1"]
+    result = cli("run", *big, "--exp", "3", "--scale", "none")
+    assert result.code == 2 and "scaled[1,1] = 1000000000000: 3^1000000000000 is too large" in result.err
+    result = cli(
+        "run", "--x", "40", "--wq", "1", "--wk", "1", "--wv", "1", "--exp", "3", "--scale", "floor-half"
+    )
+    assert (
+        result.code == 2 and "3^800 is too large" in result.err
+    )  # past the float range: refused, not computed
+    result = cli("run", "--x", "60", "--wq", "1", "--wk", "1", "--wv", "1", "--exp", "e", "--scale", "none")
+    assert result.code == 2 and "e^3600 is too large" in result.err
+
+
+def test_big_exact_integers_are_shown_short(cli: Runner) -> None:
+    args = ["run", "--x", "20", "--wq", "1", "--wk", "1", "--wv", "1", "--exp", "3", "--scale", "floor-half"]
+    result = cli(*args, "--step", "6", "-f", "plain")
+    assert result.code == 0, result.err
+    assert "2.66e95" in result.out  # 3^200, exact in the trace, short on screen
+    assert max(len(line) for line in result.out.splitlines()) <= 80
+    assert f'"exact": [["{3**200}"]]' in cli(*args, "-f", "json").out
+
+
+# Big inputs
+
+
+def test_big_matrices_are_elided_unless_full(cli: Runner, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "x.npy", rng.integers(-2, 3, size=(4, 20)))
+    np.save(tmp_path / "w.npy", rng.integers(-1, 2, size=(4, 4)))
+    args = ["run", "--x", str(tmp_path / "x.npy")] + [
+        a for f in ("--wq", "--wk", "--wv") for a in (f, str(tmp_path / "w.npy"))
+    ]
+    out = cli(*args, "--step", "8", "-f", "plain").out
+    assert "⋯" in out and "q5" in out and "q20" in out and "q10" not in out and "k10" not in out
+    assert "Note: ⋯ marks rows and columns left out; --full shows every cell" in out
+    full = cli(*args, "--step", "8", "-f", "plain", "--full").out
+    assert "⋯" not in full and "q10" in full and "k10" in full
+
+
+def test_a_64_by_64_float_problem_runs(cli: Runner, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.normal(size=(64, 64)))
+    np.save(tmp_path / "w.npy", rng.normal(size=(64, 64)) / 8)
+    args = ["run", "--x", str(tmp_path / "x.npy")] + [
+        a for f in ("--wq", "--wk", "--wv") for a in (f, str(tmp_path / "w.npy"))
+    ]
+    result = cli(*args, "-f", "plain")
+    assert result.code == 0, result.err
+    assert "k64" in result.out and "⋯" in result.out
+
+
+# The fuzz suite: short here, long with `pytest -m slow` (see README)
+
+MATRIX_TEXT = st.text(alphabet=string.digits + " ,;\n-./ae" + "x", max_size=30)
+OPTION_VALUES = st.one_of(st.sampled_from(["sqrt", "floor-half", "none", "e", "3", "2", "causal", "rows"]),
+                          st.text(max_size=8))  # fmt: skip
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LONG = settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _inline(x: str, wq: str, wk: str, wv: str, scale: str, exp: str) -> None:
+    assert_clean(*call("run", "--x", x, "--wq", wq, "--wk", wk, "--wv", wv, "--scale", scale, "--exp", exp))
+
+
+def _file_text(text: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"p{suffix}"
+        path.write_text(text, encoding="utf-8")
+        assert_clean(*call("run", str(path), "-f", "json"))
+
+
+def _file_bytes(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "p.toml"
+        path.write_bytes(data)
+        assert_clean(*call("run", str(path)))
+
+
+def _options(flag: str, value: str) -> None:
+    assert_clean(*call("run", flag, value, "-f", "json"))
+
+
+TOML_PIECES = st.lists(
+    st.sampled_from([
+        "X = [[1, 2], [3, 4]]\n", "X = [[1, 2], [3]]\n", "WQ = [[1, 1]]\n", "WK = [[1, -1]]\n",
+        "WV = [[2, 0]]\n",
+        "WQ = [[1, 1, 1]]\n", 'WV = [["1/3", "x"]]\n', "C = [[1], [0]]\n", "heads = 2\n", "WO = [[1]]\n",
+        "[options]\n", 'scale = "floor-half"\n', 'exp = "3"\n', 'mask = "causal"\n', 'convention = "rows"\n',
+        "[[heads]]\n", "heads = [1]\n", "X = [[1e400]]\n", "WQ = [[0.5, -2]]\n", "= broken\n",
+        "X = [[99, 99], [99, 99]]\n",
+    ]),
+    max_size=12,
+).map("".join)  # fmt: skip
+OPTION_FLAGS = st.sampled_from(
+    [
+        "--scale",
+        "--exp",
+        "--mask",
+        "--convention",
+        "--numbers",
+        "--step",
+        "--format",
+        "--precision",
+        "--heads",
+    ]
+)
+
+
+@FUZZ
+@given(MATRIX_TEXT, MATRIX_TEXT, MATRIX_TEXT, MATRIX_TEXT, OPTION_VALUES, OPTION_VALUES)
+def test_fuzz_inline_matrices(x: str, wq: str, wk: str, wv: str, scale: str, exp: str) -> None:
+    _inline(x, wq, wk, wv, scale, exp)
+
+
+@FUZZ
+@given(TOML_PIECES, st.sampled_from([".toml", ".json"]))
+def test_fuzz_problem_files(text: str, suffix: str) -> None:
+    _file_text(text, suffix)
+
+
+@FUZZ
+@given(st.binary(max_size=200))
+def test_fuzz_binary_files(data: bytes) -> None:
+    _file_bytes(data)
+
+
+@FUZZ
+@given(OPTION_FLAGS, OPTION_VALUES)
+def test_fuzz_option_values(flag: str, value: str) -> None:
+    _options(flag, value)
+
+
+@pytest.mark.slow
+@LONG
+@given(MATRIX_TEXT, MATRIX_TEXT, MATRIX_TEXT, MATRIX_TEXT, OPTION_VALUES, OPTION_VALUES)
+def test_fuzz_inline_matrices_long(x: str, wq: str, wk: str, wv: str, scale: str, exp: str) -> None:
+    _inline(x, wq, wk, wv, scale, exp)
+
+
+@pytest.mark.slow
+@LONG
+@given(st.one_of(TOML_PIECES, st.text(max_size=200)), st.sampled_from([".toml", ".json"]))
+def test_fuzz_problem_files_long(text: str, suffix: str) -> None:
+    _file_text(text, suffix)
+
+
+@pytest.mark.slow
+@LONG
+@given(st.binary(max_size=400))
+def test_fuzz_binary_files_long(data: bytes) -> None:
+    _file_bytes(data)
+
+
+@pytest.mark.slow
+@LONG
+@given(OPTION_FLAGS, OPTION_VALUES)
+def test_fuzz_option_values_long(flag: str, value: str) -> None:
+    _options(flag, value)
