@@ -254,17 +254,17 @@ def run(
             write_atomic(output, text, force)
             print(f"Wrote {output} ({fmt})")
         return
-    from .render.terminal import min_width, render
+    from rich.text import Text
+
+    from .render.terminal import render
 
     plain = fmt == "plain"
     console = _console(plain)
     renderables = render(
         trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width, full=full
     )
-    if not console.is_terminal:  # a file or a pipe: never squeeze a table to 80 columns
-        console.width = max(console.width, min_width(renderables))
-    for renderable in renderables:
-        console.print(renderable)
+    # soft_wrap: a line wider than the terminal is never cut or re-wrapped by rich
+    console.print(Text("\n").join(renderables), soft_wrap=True)
 
 
 def formatted(

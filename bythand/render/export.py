@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterable
 
 from rich.console import Console
+from rich.text import Text
 
 from ..numbers import NumberMode
 from ..walk import Trace
@@ -31,8 +32,7 @@ def _record(
         markup=False,
         emoji=False,
     )
-    for r in renderables:
-        console.print(r)
+    console.print(Text("\n").join(renderables), soft_wrap=True)
     return console
 
 

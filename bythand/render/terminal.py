@@ -1,16 +1,15 @@
-"""The rich view of a Trace: each step with its number, title and formula, MatMuls as crosses."""
+"""The terminal view of a Trace: each step with its number, title and formula, MatMuls as crosses.
+
+Tables are laid out here as lines of rich Text (fixed-width cells, box drawing by hand) rather than
+with rich.Table: a trace has dozens of small matrices, and this keeps `bythand run` instant.
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from rich.box import Box
-from rich.columns import Columns
-from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
-from rich.rule import Rule
-from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from ..numbers import NumberMode
@@ -18,14 +17,62 @@ from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
 from .palette import MASKED_STYLE, base_name, colour
 
-GAP = 2  # spaces between the tables of a cross
-# A matrix is a box with a header rule and no inner lines: compact enough for crosses in 80 columns.
-OPEN = Box("╭──╮\n│  │\n├──┤\n│  │\n├──┤\n├──┤\n│  │\n╰──╯\n")
-OPEN_ASCII = Box("+--+\n|  |\n|--|\n|  |\n|--|\n|--|\n|  |\n+--+\n", ascii=True)
-
-
+GAP = 2  # spaces between the matrices of a cross
 MAX_ROWS, MAX_COLS = 16, 10  # beyond these a matrix is shown with its middle elided (⋯), unless --full
 ELLIPSIS = "⋯"
+
+
+@dataclass(frozen=True)
+class BoxChars:
+    """The characters that draw a matrix's frame."""
+
+    top: str  # left corner, line, right corner
+    side: str
+    rule: str  # under the column headings
+    bottom: str
+
+
+ROUNDED = BoxChars("╭─╮", "│", "├─┤", "╰─╯")
+ASCII = BoxChars("+-+", "|", "|-|", "+-+")
+
+
+@dataclass
+class Block:
+    """A rectangle of styled lines, `width` cells wide."""
+
+    lines: list[Text]
+    width: int
+
+    def padded(self, row: int, align: str = "left", width: int | None = None) -> Text:
+        """Line `row` padded with spaces to `width` (blank past the last line)."""
+        target = self.width if width is None else width
+        line = self.lines[row].copy() if row < len(self.lines) else Text()
+        space = " " * (target - cell_len(line.plain))
+        return Text(space).append_text(line) if align == "right" else line.append(space)
+
+
+def hjoin(blocks: Sequence[Block], aligns: Sequence[str] | None = None, gap: int = GAP) -> Block:
+    """Blocks side by side, top-aligned."""
+    height = max(len(b.lines) for b in blocks)
+    lines = []
+    for row in range(height):
+        line = Text()
+        for k, b in enumerate(blocks):
+            if k:
+                line.append(" " * gap)
+            line.append_text(b.padded(row, aligns[k] if aligns else "left"))
+        lines.append(line)
+    return Block(lines, sum(b.width for b in blocks) + gap * (len(blocks) - 1))
+
+
+def vjoin(blocks: Sequence[Block]) -> Block:
+    """Blocks one under another."""
+    return Block([line for b in blocks for line in b.lines], max(b.width for b in blocks))
+
+
+def widen(block: Block, width: int, align: str = "left") -> Block:
+    """The block padded to `width` (on the left when right-aligned)."""
+    return Block([block.padded(r, align, width) for r in range(len(block.lines))], max(width, block.width))
 
 
 def visible(count: int, limit: int | None) -> list[int | None]:
@@ -37,7 +84,7 @@ def visible(count: int, limit: int | None) -> list[int | None]:
 
 
 class View:
-    """Rendering settings shared by every table of one trace."""
+    """Rendering settings shared by every matrix of one trace."""
 
     def __init__(
         self, trace: Trace, numbers: NumberMode, precision: int, plain: bool, full: bool = False
@@ -47,9 +94,15 @@ class View:
         self.precision = precision
         self.plain = plain
         self.full = full
-        self.box = OPEN_ASCII if plain else OPEN
+        self.box = ASCII if plain else ROUNDED
         self.elided = False
         self._texts: dict[str, list[list[str]]] = {}
+
+    def style(self, name: str, bold: bool = False) -> str:
+        """The matrix's role colour (nothing when plain)."""
+        if self.plain:
+            return ""
+        return f"bold {colour(name)}" if bold else colour(name)
 
     def shown(self, name: str) -> tuple[list[int | None], list[int | None]]:
         """The row and column indices of a matrix that are shown."""
@@ -87,40 +140,41 @@ class View:
         label_w, cell_w = 1, 1
         for name in names:
             rows, cols = self.labels(name)
-            label_w = max(label_w, *(len(r) for r in rows))
-            cell_w = max(cell_w, *(len(c) for c in cols))
+            label_w = max(label_w, *(cell_len(r) for r in rows))
+            cell_w = max(cell_w, *(cell_len(c) for c in cols))
             for row in self.texts(name):
-                cell_w = max(cell_w, *(len(t) for t in row))
+                cell_w = max(cell_w, *(cell_len(t) for t in row))
         return label_w, cell_w
 
-    def table(self, name: str, widths: tuple[int, int], title: str | None = None) -> Table:
-        """One matrix as a table with labelled rows and columns, in its role's colour."""
+    def table(self, name: str, widths: tuple[int, int], title: str | None = None) -> Block:
+        """One matrix in a frame, its rows and columns labelled, in its role's colour."""
         row_labels, col_labels = self.labels(name)
         rows, cols = self.shown(name)
-        hue = "" if self.plain else colour(name)
-        t = Table(
-            title=title or name,
-            title_style=f"bold {hue}".strip(),
-            box=self.box,
-            border_style=hue,
-            header_style=f"bold {hue}".strip(),
-            show_edge=True,
-            pad_edge=True,
-            padding=(0, 0, 0, 1),
-        )
         label_w, cell_w = widths
-        t.add_column("", justify="right", style=hue, width=label_w, no_wrap=True)
-        for heading in col_labels:
-            t.add_column(heading, justify="right", width=cell_w, no_wrap=True)
-        t.add_column("", width=0)  # a space before the right edge
+        hue, strong = self.style(name), self.style(name, bold=True)
+        grey = "" if self.plain else MASKED_STYLE
+        inner = 1 + label_w + len(cols) * (2 + cell_w) + 2
+        b = self.box
+        lines = [
+            Text((title or name).center(inner + 2).rstrip(), style=strong),
+            Text(b.top[0] + b.top[1] * inner + b.top[2], style=hue),
+        ]
+        heading = Text(b.side, style=hue).append(" " * (1 + label_w))
+        for col_label in col_labels:
+            heading.append("  " + col_label.rjust(cell_w), style=strong)
+        lines.append(heading.append("  " + b.side, style=hue))
+        lines.append(Text(b.rule[0] + b.rule[1] * inner + b.rule[2], style=hue))
         texts = self.texts(name)
         for r, (i, label) in enumerate(zip(rows, row_labels, strict=True)):
-            cells: list[Text | str] = [label]
+            line = Text(b.side, style=hue).append(" " + label.rjust(label_w), style=hue)
             for c, j in enumerate(cols):
                 dim = i is None or j is None or self._masked(name, i, j)
-                cells.append(Text(texts[r][c], style=MASKED_STYLE if dim and not self.plain else ""))
-            t.add_row(*cells, "")
-        return t
+                shown = texts[r][c]
+                pad = " " * (cell_w - cell_len(shown))  # ⋯ and −∞ are one cell wide, like digits
+                line.append("  " + pad + shown, style=grey if dim else "")
+            lines.append(line.append("  " + b.side, style=hue))
+        lines.append(Text(b.bottom[0] + b.bottom[1] * inner + b.bottom[2], style=hue))
+        return Block(lines, inner + 2)
 
     def _masked(self, name: str, i: int, j: int) -> bool:
         """True for a cell the causal mask removed (−∞ in scaled, 0 after it)."""
@@ -129,31 +183,29 @@ class View:
         return bool(self.trace[_sibling(name, "scaled")][i, j] == MASKED)
 
 
-def _cross(view: View, products: Sequence[Product]) -> Table:
+def _cross(view: View, products: Sequence[Product]) -> Block:
     """The by-hand cross: right operand above, left operand to the left, product where they cross.
 
     Products that share their right operand (W·X in columns) stack down the left under one top;
     products that share their left operand (X·W in rows) sit side by side under their tops.
     """
-    names = {n for p in products for n in (p.left, p.right, p.result)}
-    widths = view.widths(names)
-    grid = Table.grid(padding=(0, GAP))
+    widths = view.widths({n for p in products for n in (p.left, p.right, p.result)})
+    results = [view.table(p.result, widths, _product_title(p)) for p in products]
     if len({p.right for p in products}) == 1:
-        grid.add_column(justify="right")
-        grid.add_column()
-        grid.add_row("", view.table(products[0].right, widths))
-        for p in products:
-            grid.add_row(view.table(p.left, widths), view.table(p.result, widths, _product_title(p)))
-        return grid
-    grid.add_column(justify="right")
-    for _ in products:
-        grid.add_column()
-    grid.add_row("", *(view.table(p.right, widths) for p in products))
-    grid.add_row(
-        view.table(products[0].left, widths),
-        *(view.table(p.result, widths, _product_title(p)) for p in products),
-    )
-    return grid
+        lefts = [view.table(p.left, widths) for p in products]
+        left_w = max(b.width for b in lefts)
+        top = view.table(products[0].right, widths)
+        rows = [hjoin([Block([], left_w), top])]
+        rows += [
+            hjoin([widen(left, left_w, "right"), result]) for left, result in zip(lefts, results, strict=True)
+        ]
+        return vjoin(rows)
+    tops = [view.table(p.right, widths) for p in products]
+    columns = [max(t.width, r.width) for t, r in zip(tops, results, strict=True)]
+    left = view.table(products[0].left, widths)
+    upper = hjoin([Block([], left.width), *(widen(t, w) for t, w in zip(tops, columns, strict=True))])
+    lower = hjoin([left, *(widen(r, w) for r, w in zip(results, columns, strict=True))])
+    return vjoin([upper, lower])
 
 
 def _groups(products: Sequence[Product]) -> list[list[Product]]:
@@ -178,47 +230,48 @@ def _product_title(p: Product) -> str:
     return f"{p.result} = {show(p.left)}·{show(p.right)}"
 
 
-def _stack(view: View, product: Product) -> Group:
+def _stack(view: View, product: Product) -> Block:
     """A product too wide for a cross: right operand, left operand, product, one under another."""
     widths = view.widths((product.left, product.right, product.result))
-    return Group(
+    return vjoin([
         view.table(product.right, widths),
         view.table(product.left, widths),
         view.table(product.result, widths, _product_title(product)),
-    )
+    ])  # fmt: skip
 
 
-def _fits(renderable: RenderableType, width: int) -> bool:
-    console = Console(width=10_000, file=io.StringIO())
-    return Measurement.get(console, console.options, renderable).maximum <= width
+def flow(blocks: Sequence[Block], width: int) -> Block:
+    """Blocks left to right, wrapping onto a new row when the next would pass `width`."""
+    rows: list[list[Block]] = [[]]
+    used = 0
+    for b in blocks:
+        if rows[-1] and used + GAP + b.width > width:
+            rows.append([])
+        used = b.width if not rows[-1] else used + GAP + b.width
+        rows[-1].append(b)
+    return vjoin([hjoin(row) for row in rows])
 
 
-def _body(view: View, step: Step, width: int) -> RenderableType:
+def _body(view: View, step: Step, width: int) -> Block:
     """The matrices of one step, laid out as they are worked by hand."""
     if step.products:
-        parts: list[RenderableType] = []
+        parts: list[Block] = []
         for group in _groups(step.products):
             cross = _cross(view, group)
-            if _fits(cross, width):
+            if cross.width <= width:
                 parts.append(cross)
                 continue
             for p in group:
                 single = _cross(view, [p])
-                parts.append(single if _fits(single, width) else _stack(view, p))
-        return parts[0] if len(parts) == 1 else Group(*parts)
-    if step.number == 7:  # the sums under E, columns aligned, as written on paper
+                parts.append(single if single.width <= width else _stack(view, p))
+        return vjoin(parts)
+    if step.number == 7:  # the sums under E (beside it in rows), columns aligned, as written on paper
         e_name, sums_name = _sibling(step.names[0], "E"), step.names[0]
         widths = view.widths((e_name, sums_name))
-        if view.trace.options.convention == "columns":
-            return Group(view.table(e_name, widths), view.table(sums_name, widths))
-        grid = Table.grid(padding=(0, GAP))
-        grid.add_row(view.table(e_name, widths), view.table(sums_name, widths))
-        return grid
+        tables = [view.table(e_name, widths), view.table(sums_name, widths)]
+        return vjoin(tables) if view.trace.options.convention == "columns" else hjoin(tables)
     widths = view.widths(step.names)
-    tables = [view.table(n, widths) for n in step.names]
-    if len(tables) == 1:
-        return tables[0]
-    return Columns(tables, padding=(0, GAP))
+    return flow([view.table(n, widths) for n in step.names], width)
 
 
 def _sibling(name: str, base: str) -> str:
@@ -227,15 +280,21 @@ def _sibling(name: str, base: str) -> str:
     return f"{head}{dot}{base}"
 
 
-def header(trace: Trace, plain: bool) -> RenderableType:
+def header(trace: Trace, plain: bool) -> list[Text]:
     """The problem's title, the method in words, and the notes."""
-    method = method_text(trace)
-    lines: list[RenderableType] = [
+    lines = [
         Text(trace.problem.title, style="" if plain else "bold"),
-        Text(method, style="" if plain else "dim"),
+        Text(method_text(trace), style="" if plain else "dim"),
     ]
-    lines.extend(Text(f"Note: {note}", style="" if plain else "italic") for note in trace.notes)
-    return Group(*lines)
+    lines += [Text(f"Note: {note}", style="" if plain else "italic") for note in trace.notes]
+    return lines
+
+
+def rule(heading: str, width: int, style: str, plain: bool) -> Text:
+    """A step's heading line: " Step 4 · MatMul  ─────"."""
+    title = f" {heading} "
+    line = Text(title, style=f"bold {style}".strip())
+    return line.append(" " + ("-" if plain else "─") * max(3, width - cell_len(title) - 1), style=style)
 
 
 def render(
@@ -247,34 +306,26 @@ def render(
     plain: bool = False,
     width: int = 80,
     full: bool = False,
-) -> list[RenderableType]:
-    """The renderables for the chosen steps (all nine by default), each fitted to `width`."""
+) -> list[Text]:
+    """The lines of the view for the chosen steps (all by default); crosses fitted to `width`."""
     view = View(trace, numbers, precision, plain, full)
     chosen = set(steps) if steps is not None else None
-    out: list[RenderableType] = [header(trace, plain)]
+    lines = header(trace, plain)
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
         hue = "" if plain else colour(step.names[-1])
-        title = f" {step_heading(step)} "
-        out.append(Text(""))
-        out.append(
-            Rule(
-                Text(title, style=f"bold {hue}".strip()),
-                align="left",
-                characters="-" if plain else "─",
-                style=hue,
-            )
-        )
-        out.append(Text(step.formula, style="" if plain else "italic"))
-        out.append(_body(view, step, width))
+        lines += [Text(""), rule(step_heading(step), width, hue, plain)]
+        lines.append(Text(step.formula, style="" if plain else "italic"))
+        lines += _body(view, step, width).lines
     if view.elided:
         note = f"Note: {ELLIPSIS} marks rows and columns left out; --full shows every cell"
-        out.insert(1, Text(note, style="" if plain else "italic"))
-    return out
+        lines.insert(2, Text(note, style="" if plain else "italic"))
+    for line in lines:
+        line.rstrip()
+    return lines
 
 
-def min_width(renderables: Sequence[RenderableType]) -> int:
-    """The width below which some table would have to be cut."""
-    console = Console(width=10_000, file=io.StringIO())
-    return max(Measurement.get(console, console.options, r).minimum for r in renderables)
+def min_width(lines: Sequence[Text]) -> int:
+    """The widest line: below this width a table would have to be cut."""
+    return max(cell_len(line.plain) for line in lines)
