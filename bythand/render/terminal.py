@@ -156,7 +156,7 @@ class View:
         inner = 1 + label_w + len(cols) * (2 + cell_w) + 2
         b = self.box
         lines = [
-            Text((title or name).center(inner + 2).rstrip(), style=strong),
+            Text((title or name).center(inner + 2), style=strong),
             Text(b.top[0] + b.top[1] * inner + b.top[2], style=hue),
         ]
         heading = Text(b.side, style=hue).append(" " * (1 + label_w))
