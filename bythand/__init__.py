@@ -1,13 +1,30 @@
 """bythand: attention by hand — the nine steps of self-attention, worked exactly and shown."""
 
-from .errors import BythandError, ProblemError
-from .problem import Options, Problem, builtin_example, load_problem
-from .walk import Product, Step, Trace, walk
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The public API, loaded on first use so that `bythand --help` never pays for numpy.
+_EXPORTS = {
+    "BythandError": "errors",
+    "ProblemError": "errors",
+    "Head": "problem",
+    "Options": "problem",
+    "Problem": "problem",
+    "builtin_example": "problem",
+    "load_problem": "problem",
+    "Product": "walk",
+    "Step": "walk",
+    "Trace": "walk",
+    "walk": "walk",
+}
+
 __all__ = [
     "BythandError",
+    "Head",
     "Options",
     "Problem",
     "ProblemError",
@@ -19,3 +36,16 @@ __all__ = [
     "load_problem",
     "walk",
 ]
+
+if TYPE_CHECKING:
+    from .errors import BythandError, ProblemError
+    from .problem import Head, Options, Problem, builtin_example, load_problem
+    from .walk import Product, Step, Trace, walk
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bythand' has no attribute {name!r}")

@@ -9,16 +9,19 @@ import sys
 import tempfile
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
 from . import __version__
 from .errors import BythandError, ProblemError
-from .numbers import NumberMode
-from .problem import build_problem, template_text
-from .walk import Trace, walk
+
+# numpy, the maths and the renderers load inside the commands that need them: `--help` stays instant
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .numbers import NumberMode
+    from .walk import Trace
 
 
 class ExitStatus(IntEnum):
@@ -237,8 +240,11 @@ def run(
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
-    mode = cast(NumberMode, _choice(numbers, NUMBER_MODES, "--numbers"))
+    mode = cast("NumberMode", _choice(numbers, NUMBER_MODES, "--numbers"))
     steps = parse_steps(step) if step is not None else None
+    from .problem import build_problem
+    from .walk import walk
+
     base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, heads)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
@@ -295,6 +301,8 @@ def formatted(
 
 def _console(plain: bool) -> Console:
     """The console for stdout: no colour when plain, piped or NO_COLOR (rich honours NO_COLOR)."""
+    from rich.console import Console
+
     if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
         return Console(color_system=None, highlight=False, markup=False, emoji=False)
     return Console(highlight=False, markup=False, emoji=False)
@@ -306,6 +314,8 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
 ) -> None:
     """Write a commented problem file to fill in."""
+    from .problem import template_text
+
     write_atomic(file, template_text(str(file)), force)
     print(f"Wrote {file}: fill in the numbers, then run: bythand run {file}")
 

@@ -286,7 +286,8 @@ def test_internal_errors_are_one_line_unless_debug(cli: Runner, monkeypatch: pyt
     def broken(_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bythand.cli, "walk", broken)
+    # the module, not the function of the same name that `bythand.walk` also names
+    monkeypatch.setattr(sys.modules["bythand.walk"], "walk", broken)
     result = cli("run")
     assert result.code == 3
     assert result.err == (
