@@ -137,6 +137,10 @@ def exponentiate(scaled: Matrix, base: int | None, prefix: str = "") -> Matrix:
             x = float(v)
         except OverflowError:  # a Fraction beyond the float range
             x = math.inf
+        if math.isnan(x) or math.isinf(x) and x != MASKED:
+            raise ProblemError(
+                f"{prefix}scaled[{i + 1},{j + 1}] is beyond the floating-point range; use smaller inputs"
+            )
         if x != MASKED and x * log_base > EXP_LIMIT:
             power = "e" if base is None else str(base)
             raise ProblemError(
@@ -220,6 +224,31 @@ def walk_head(problem: Problem, head: Head, prefix: str = "") -> dict[str, Matri
 
 def walk(problem: Problem) -> Trace:
     """Work the nine steps of DESIGN.md for every head (then concatenate and project) into a Trace."""
+    with np.errstate(all="ignore"):  # overflow is reported below, as a sentence, not as a warning
+        trace = _walk(problem)
+    _check_finite(trace)
+    return trace
+
+
+def _check_finite(trace: Trace) -> None:
+    """Refuse a float trace that overflowed: NaN and ∞ are never shown silently (−∞ only as a mask)."""
+    for name, m in trace.matrices.items():
+        if is_exact(m):
+            continue
+        bad = ~np.isfinite(m)
+        if base_name_of(name) == "scaled":
+            bad &= m != MASKED
+        if bad.any():
+            i, j = (int(k) + 1 for k in np.argwhere(bad)[0])
+            raise ProblemError(f"{name}[{i},{j}] is beyond the floating-point range; use smaller inputs")
+
+
+def base_name_of(name: str) -> str:
+    """ "h2.scaled" -> "scaled"."""
+    return name.rpartition(".")[2]
+
+
+def _walk(problem: Problem) -> Trace:
     conv = problem.options.convention
     matrices: dict[str, Matrix] = {"X": problem.X}
     if problem.C is not None:

@@ -279,3 +279,15 @@ def test_fuzz_binary_files_long(data: bytes) -> None:
 @given(OPTION_FLAGS, OPTION_VALUES)
 def test_fuzz_option_values_long(flag: str, value: str) -> None:
     _options(flag, value)
+
+
+def test_float_overflow_is_a_sentence_not_a_warning(cli: Runner, tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.array([[1e300, 1.0]]))
+    result = cli("run", "--x", str(tmp_path / "x.npy"), "--wq", "1e-300", "--wk", "1e-300", "--wv", "1e10")
+    assert (result.code, result.err) == (
+        2,
+        "Error: V[1,1] is beyond the floating-point range; use smaller inputs\n",
+    )
+    np.save(tmp_path / "y.npy", np.array([[1e200, -1e200]]))
+    result = cli("run", "--x", str(tmp_path / "y.npy"), "--wq", "1e200", "--wk", "1e200", "--wv", "1")
+    assert result.err == "Error: scaled[1,1] is beyond the floating-point range; use smaller inputs\n"
