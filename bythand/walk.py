@@ -137,7 +137,7 @@ def exponentiate(scaled: Matrix, base: int | None, prefix: str = "") -> Matrix:
             x = float(v)
         except OverflowError:  # a Fraction beyond the float range
             x = math.inf
-        if math.isnan(x) or math.isinf(x) and x != MASKED:
+        if math.isnan(x) or (math.isinf(x) and x != MASKED):
             raise ProblemError(
                 f"{prefix}scaled[{i + 1},{j + 1}] is beyond the floating-point range; use smaller inputs"
             )
