@@ -324,12 +324,27 @@ def _error(message: str) -> None:
     print(f"Error: {message}", file=sys.stderr)
 
 
+def _pop_debug(command: Any, args: list[str]) -> tuple[bool, list[str]]:
+    """Take `--debug` from anywhere on the line (not where it is the value of an option like --x)."""
+    takes_value: set[str] = set()
+    for cmd in [command, *getattr(command, "commands", {}).values()]:
+        for param in cmd.params:
+            if param.param_type_name == "option" and not (param.is_flag or param.count):
+                takes_value.update(param.opts)
+    kept: list[str] = []
+    debug = False
+    for arg in args:
+        if arg == "--debug" and not (kept and kept[-1] in takes_value):
+            debug = True
+        else:
+            kept.append(arg)
+    return debug, kept
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: every failure becomes one `Error:` line and an exit code, never a traceback."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    args = [a for a in args if a != "--debug"]
     command = typer.main.get_command(app)
+    debug, args = _pop_debug(command, list(sys.argv[1:] if argv is None else argv))
     try:
         code: Any = command.main(args=args, prog_name="bythand", standalone_mode=False)
     except BythandError as exc:

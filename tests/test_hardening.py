@@ -291,3 +291,11 @@ def test_float_overflow_is_a_sentence_not_a_warning(cli: Runner, tmp_path: Path)
     np.save(tmp_path / "y.npy", np.array([[1e200, -1e200]]))
     result = cli("run", "--x", str(tmp_path / "y.npy"), "--wq", "1e200", "--wk", "1e200", "--wv", "1")
     assert result.err == "Error: scaled[1,1] is beyond the floating-point range; use smaller inputs\n"
+
+
+def test_debug_as_an_option_value_is_just_a_value(cli: Runner) -> None:
+    result = cli("run", "--step", "--debug", "-f", "json")
+    assert (result.code, result.err) == (
+        2,
+        "Error: --step: '--debug' is not a step or range (write 4, 4-6 or 2,4-6)\n",
+    )
