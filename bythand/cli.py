@@ -78,6 +78,14 @@ def parse_steps(text: str) -> list[int]:
     return chosen
 
 
+def whole_number(text: str, flag: str, low: int, high: int) -> int:
+    """An integer option, checked here so every message reads the same whatever typer's version."""
+    value = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", value) or not low <= int(value) <= high:
+        raise ProblemError(f"{flag}: {text!r} is not a whole number from {low} to {high}")
+    return int(value)
+
+
 def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     if value not in valid:
         raise ProblemError(f"{flag}: unknown value {value!r} (choose {', '.join(valid)})")
@@ -137,10 +145,9 @@ def run(
         str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
     ] = None,
     heads: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             metavar="H",
-            min=1,
             help="Split WQ, WK, WV into H heads.",
             rich_help_panel=METHOD_PANEL,
             show_default=False,
@@ -204,9 +211,8 @@ def run(
         str, typer.Option(metavar="MODE", help="auto, fraction or decimal.", rich_help_panel=DISPLAY_PANEL)
     ] = "auto",
     precision: Annotated[
-        int,
-        typer.Option(metavar="N", help="Decimal places shown.", min=0, max=15, rich_help_panel=DISPLAY_PANEL),
-    ] = 2,
+        str, typer.Option(metavar="N", help="Decimal places shown (0 to 15).", rich_help_panel=DISPLAY_PANEL)
+    ] = "2",
     output_format: Annotated[
         str,
         typer.Option(
@@ -241,11 +247,13 @@ def run(
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     mode = cast("NumberMode", _choice(numbers, NUMBER_MODES, "--numbers"))
+    places = whole_number(precision, "--precision", 0, 15)
+    split = whole_number(heads, "--heads", 1, 64) if heads is not None else None
     steps = parse_steps(step) if step is not None else None
     from .problem import build_problem
     from .walk import walk
 
-    base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, heads)
+    base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, split)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
     if steps is not None:
@@ -253,7 +261,7 @@ def run(
         if not set(steps) & set(present):
             raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
     if output is not None or fmt not in ("terminal", "plain"):
-        text = formatted(trace, fmt, steps, mode, precision, full)
+        text = formatted(trace, fmt, steps, mode, places, full)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -267,7 +275,7 @@ def run(
     plain = fmt == "plain"
     console = _console(plain)
     renderables = render(
-        trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width, full=full
+        trace, steps=steps, numbers=mode, precision=places, plain=plain, width=console.width, full=full
     )
     # soft_wrap: a line wider than the terminal is never cut or re-wrapped by rich
     console.print(Text("\n").join(renderables), soft_wrap=True)

@@ -247,11 +247,9 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
             "Error: command line: WQ is 1×1, but X is 2×1 with 2 features (its rows), so WQ needs 2 columns",
         ),
         (("run", "--bogus"), "Error: No such option: --bogus"),
-        (
-            ("run", "--precision", "many"),
-            "Error: Invalid value for '--precision': Input should be a valid integer, "
-            "unable to parse string as an integer",
-        ),
+        (("run", "--precision", "many"), "Error: --precision: 'many' is not a whole number from 0 to 15"),
+        (("run", "--precision", "16"), "Error: --precision: '16' is not a whole number from 0 to 15"),
+        (("run", "--heads", "0"), "Error: --heads: '0' is not a whole number from 1 to 64"),
         (("walk",), "Error: No such command 'walk'."),
     ],
 )
