@@ -207,6 +207,12 @@ def run(
             "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
         ),
     ] = "terminal",
+    show_work: Annotated[
+        bool,
+        typer.Option(
+            "--show-work", help="Explain every computed cell under its step.", rich_help_panel=DISPLAY_PANEL
+        ),
+    ] = False,
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
@@ -231,12 +237,100 @@ def run(
     plain = fmt == "plain"
     console = _console(plain)
     renderables = render(
-        trace, steps=steps, numbers=mode, precision=precision, plain=plain, width=console.width
+        trace,
+        steps=steps,
+        numbers=mode,
+        precision=precision,
+        plain=plain,
+        width=console.width,
+        show_work=show_work,
     )
     if not console.is_terminal:  # a file or a pipe: never squeeze a table to 80 columns
         console.width = max(console.width, min_width(renderables))
     for renderable in renderables:
         console.print(renderable)
+
+
+# The method flags of `run`, shared by the commands that work a problem without showing it.
+ConventionOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ScaleOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ExpOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="BASE",
+        help="e, or an integer base such as 3 (3^x) or 2.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ApproxOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--approx/--no-approx",
+        help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+MaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="none, or causal (each token sees itself and earlier ones).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+HeadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        metavar="H",
+        min=1,
+        help="Split WQ, WK, WV into H heads.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+PrecisionOpt = Annotated[
+    int,
+    typer.Option(metavar="N", help="Decimal places shown.", min=0, max=15, rich_help_panel=DISPLAY_PANEL),
+]
+
+
+@app.command()
+def explain(
+    cell: Annotated[str, typer.Argument(help='The cell, 1-based: "S[2,4]", "sums[1]", "h2.A[1,3]".')],
+    problem: ProblemArg = None,
+    convention: ConventionOpt = None,
+    scale: ScaleOpt = None,
+    exp: ExpOpt = None,
+    approx: ApproxOpt = None,
+    mask: MaskOpt = None,
+    heads: HeadsOpt = None,
+    precision: PrecisionOpt = 2,
+) -> None:
+    """Show the work for one cell: its operands written out and the arithmetic."""
+    from .explain import explain as explain_cell
+
+    base = build_problem(problem, {}, convention, heads)
+    trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
+    print(explain_cell(trace, cell, precision=precision).text)
 
 
 def _console(plain: bool) -> Console:

@@ -13,6 +13,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from ..explain import MAX_WORK_CELLS, count_worked_cells, explain, step_cells
 from ..numbers import NumberMode, is_exact
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode
@@ -209,11 +210,13 @@ def render(
     precision: int = 2,
     plain: bool = False,
     width: int = 80,
+    show_work: bool = False,
 ) -> list[RenderableType]:
     """The renderables for the chosen steps (all nine by default), each fitted to `width`."""
     view = View(trace, numbers, precision, plain)
     chosen = set(steps) if steps is not None else None
     out: list[RenderableType] = [header(trace, plain)]
+    budget = [MAX_WORK_CELLS]  # cells --show-work may still explain; shared by every step
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
@@ -231,7 +234,35 @@ def render(
         )
         out.append(Text(step.formula, style="" if plain else "italic"))
         out.append(_body(view, step, width))
+        if show_work and budget[0] >= 0:
+            out.extend(_work(trace, step, budget, precision, plain))
     return out
+
+
+def _work(trace: Trace, step: Step, budget: list[int], precision: int, plain: bool) -> list[RenderableType]:
+    """The explanation of every cell the step computes, until the budget of cells runs out."""
+    cells = step_cells(trace, step)
+    if not cells:
+        return []
+    lines: list[RenderableType] = [Text("Work:", style="" if plain else "bold")]
+    for c in cells:
+        if budget[0] == 0:
+            total = count_worked_cells(trace)
+            lines.append(
+                Text(
+                    f"--show-work stops here: it explains at most {MAX_WORK_CELLS} cells and this problem "
+                    f"has {total}; use bythand explain CELL for any other cell",
+                    style="" if plain else "italic",
+                )
+            )
+            budget[0] = -1
+            break
+        budget[0] -= 1
+        lines.extend(
+            Text("  " + line, style="" if plain else colour(c.name))
+            for line in explain(trace, c, precision=precision).lines
+        )
+    return lines
 
 
 def min_width(renderables: Sequence[RenderableType]) -> int:
