@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import ProblemError
-from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, format_number
+from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, format_number, is_exact, to_float
 from .problem import Head
 from .walk import (
     MASKED,
@@ -190,41 +190,81 @@ def explain(
     cell exactly; with an override (a student's earlier answers) it is what those numbers give.
     """
     c = parse_cell(trace, target) if isinstance(target, str) else target
-    override = matrices or {}
-    used: list[str] = []
-
-    def m(name: str) -> Matrix:
-        if name not in used:
-            used.append(name)
-        return override[name] if name in override else trace[name]
-
+    m = Operands(trace, matrices or {})
     worker = _WORKERS.get(c.base, _given)
     lines, value = worker(trace, c, m, precision)
-    return Explanation(c, tuple(lines), value, tuple(used))
+    return Explanation(c, tuple(lines), value, tuple(m.read))
 
 
-Lookup = Callable[[str], Matrix]
-Worker = Callable[[Trace, Cell, Lookup, int], tuple[list[str], Number]]
+class Operands:
+    """The matrices a calculation reads: from `override` where it names them, else from the trace."""
+
+    def __init__(self, trace: Trace, override: Mapping[str, Matrix]) -> None:
+        self.trace = trace
+        self.override = override
+        self.read: list[str] = []
+
+    def __call__(self, name: str) -> Matrix:
+        if name not in self.read:
+            self.read.append(name)
+        return self.override[name] if name in self.override else self.trace[name]
 
 
-def _given(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def recompute(trace: Trace, name: str, m: Operands) -> Matrix:
+    """A computed matrix worked again by the walk's step functions from the operands `m` gives."""
+    o, conv = trace.options, trace.options.convention
+    p, _, base = name.rpartition(".")
+    p += "." if p else ""
+    if base in ("Q", "K", "V"):
+        Q, K, V = project(m("X"), m("C") if "C" in trace.matrices else None, _head(p, m), conv)
+        return {"Q": Q, "K": K, "V": V}[base]
+    if base == "KT":
+        return scores(m(p + "Q"), m(p + "K"), conv)[0]
+    if base == "S":
+        return scores(m(p + "Q"), m(p + "KT").T, conv)[1]  # S from the Kᵀ as written
+    if base == "scaled":
+        d_k = int(trace[p + "Q"].shape[0 if conv == "columns" else 1])  # the width of the queries
+        out = scale(m(p + "S"), o.scale, d_k)
+        return causal(out, conv) if o.mask == "causal" else out
+    if base == "E":
+        return exponentiate(m(p + "scaled"), o.base, p)
+    if base == "sums":
+        return softmax_sums(m(p + "E"), conv)
+    if base == "A":
+        E, sums, scaled = m(p + "E"), m(p + "sums"), m(p + "scaled")
+        if not is_exact(E) and (p + "E" in m.override or p + "sums" in m.override):
+            # walk's float route works A stably from the scores; numbers written by hand are divided
+            divided: Matrix = to_float(E) / to_float(sums)
+            return divided
+        return normalise(E, sums, scaled, o.base, conv)
+    if base == "Z":
+        return weight(m(p + "V"), m(p + "A"), conv)
+    if base == "concat":
+        return concatenate([m(trace.problem.prefix(h) + "Z") for h in range(len(trace.problem.heads))], conv)
+    if base == "O":
+        return output_projection(m("WO"), m("concat" if "concat" in trace.matrices else "Z"), conv)
+    return m(name)  # a given
+
+
+Worker = Callable[[Trace, Cell, Operands, int], tuple[list[str], Number]]
+
+
+def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     value = cell(m(c.name), c.row, c.col)
     return [f"{c.label(True)} = {number_text(value, precision)} (given)"], value
 
 
-def _head(c: Cell, m: Lookup) -> Head:
-    p = c.prefix
+def _head(p: str, m: Operands) -> Head:
     return Head(m(p + "WQ"), m(p + "WK"), m(p + "WV"))
 
 
-def _qkv(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _qkv(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
     weights = {"Q": "WQ", "K": "WK", "V": "WV"}[c.base]
     source = "X" if c.base == "Q" or trace.problem.C is None else "C"
     token = source.lower()
-    X, C = m("X"), m("C") if "C" in trace.matrices else None
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     W = m(c.prefix + weights)
-    value = cell(project(X, C, _head(c, m), conv)["QKV".index(c.base)], c.row, c.col)
     i, j = c.row, c.col
     if conv == "columns":  # (row i of W)·(column j of the source)
         words = f"(row {i + 1} of {_pretty(c.prefix + weights)})·{token}{j + 1}"
@@ -235,9 +275,8 @@ def _qkv(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], N
     return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
 
 
-def _kt(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
-    K = m(c.prefix + "K")
-    value = cell(scores(m(c.prefix + "Q"), K, trace.options.convention)[0], c.row, c.col)
+def _kt(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     source = f"{c.prefix}K[{c.col + 1},{c.row + 1}]"
     return [f"{c.label(True)} = {source} = {number_text(value, precision)} (Kᵀ: K transposed)"], value
 
@@ -247,10 +286,10 @@ def _keys_queries(trace: Trace, c: Cell) -> tuple[int, int]:
     return (c.row, c.col) if trace.options.convention == "columns" else (c.col, c.row)
 
 
-def _s(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _s(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     Q, KT = m(c.prefix + "Q"), m(c.prefix + "KT")
-    value = cell(scores(Q, KT.T, conv)[1], c.row, c.col)  # S from the Kᵀ as written
     key, query = _keys_queries(trace, c)
     if conv == "columns":  # S[i,j] = k_i·q_j: row i of Kᵀ (n × d_k) times column j of Q
         words = f"k{key + 1}·q{query + 1}"
@@ -271,14 +310,11 @@ def _mask_words(trace: Trace, c: Cell) -> str:
     return f"key {key + 1} comes after query {query + 1}, so the causal mask hides it"
 
 
-def _scaled(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _scaled(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     opts, conv = trace.options, trace.options.convention
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     S = m(c.prefix + "S")
     dk = int(trace[c.prefix + "Q"].shape[0 if conv == "columns" else 1])  # d_k: the width of the queries
-    out = scale(S, opts.scale, dk)
-    if opts.mask == "causal":
-        out = causal(out, conv)
-    value = cell(out, c.row, c.col)
     label = c.label(True)
     if _is_masked(trace, c):
         return [f"{label} = −∞: {_mask_words(trace, c)}"], value
@@ -293,10 +329,10 @@ def _scaled(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str]
     return [line], value
 
 
-def _e(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _e(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     base = trace.options.base
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     scaled = m(c.prefix + "scaled")
-    value = cell(exponentiate(scaled, base, c.prefix), c.row, c.col)
     power = "e" if base is None else str(base)
     x = cell(scaled, c.row, c.col)
     x_name = f"{c.prefix}scaled[{c.row + 1},{c.col + 1}]"
@@ -306,20 +342,20 @@ def _e(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Num
     return [f"{c.label(True)} = {power}^{x_name} = {power}^{shown} {_equals(value, precision)}"], value
 
 
-def _sums(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _sums(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     E = m(c.prefix + "E")
-    value = cell(softmax_sums(E, conv), c.row, c.col)
     terms = _col(E, c.col) if conv == "columns" else _row(E, c.row)
     shown = " + ".join(number_text(t, precision) for t in terms)
     return [f"{c.label(conv == 'columns')} = {shown} {_equals(value, precision)}"], value
 
 
-def _a(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
-    conv, opts = trace.options.convention, trace.options
+def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+    conv = trace.options.convention
     p = c.prefix
-    E, sums, scaled = m(p + "E"), m(p + "sums"), m(p + "scaled")
-    value = cell(normalise(E, sums, scaled, opts.base, conv), c.row, c.col)
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
+    E, sums = m(p + "E"), m(p + "sums")
     k = c.col if conv == "columns" else c.row
     total = cell(sums, 0, k) if conv == "columns" else cell(sums, k, 0)
     e = cell(E, c.row, c.col)
@@ -332,11 +368,11 @@ def _a(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Num
     return [line], value
 
 
-def _z(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _z(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
     p = c.prefix
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     V, A = m(p + "V"), m(p + "A")
-    value = cell(weight(V, A, conv), c.row, c.col)
     i, j = c.row + 1, c.col + 1
     if conv == "columns":  # z_j = Σ_i A[i,j]·v_i
         words = f"Σ_i {p}V[{i},i]·{p}A[i,{j}]"
@@ -347,10 +383,10 @@ def _z(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Num
     return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
 
 
-def _concat(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _concat(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     zs = [m(trace.problem.prefix(h) + "Z") for h in range(len(trace.problem.heads))]
-    value = cell(concatenate(zs, conv), c.row, c.col)
     axis = 0 if conv == "columns" else 1
     offset = c.row if axis == 0 else c.col
     h = 0  # which head's Z holds the cell: walk past the blocks before it
@@ -363,11 +399,11 @@ def _concat(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str]
     return [f"{c.label(True)} = {source} = {number_text(value, precision)} (the heads' Z {how})"], value
 
 
-def _o(trace: Trace, c: Cell, m: Lookup, precision: int) -> tuple[list[str], Number]:
+def _o(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     conv = trace.options.convention
     inner = "concat" if "concat" in trace.matrices else "Z"
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
     WO, mid = m("WO"), m(inner)
-    value = cell(output_projection(WO, mid, conv), c.row, c.col)
     i, j = c.row, c.col
     if conv == "columns":  # O = W_O·concat
         words = f"(row {i + 1} of W_O)·(column {j + 1} of {inner})"
