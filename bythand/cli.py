@@ -18,7 +18,7 @@ from . import __version__
 from .errors import BythandError, ProblemError
 from .numbers import NumberMode
 from .problem import build_problem, template_text
-from .walk import walk
+from .walk import Trace, walk
 
 
 class ExitStatus(IntEnum):
@@ -348,6 +348,154 @@ def new(
     """Write a commented problem file to fill in."""
     write_atomic(file, template_text(str(file)), force)
     print(f"Wrote {file}: fill in the numbers, then run: bythand run {file}")
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PROBLEM] ANSWERS...",
+            help="Answers files (.toml or .json) or folders of them; a problem file first, if the answers "
+            "do not name theirs (else the built-in example).",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help='Write an answers file to fill in, every cell "?".')
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where --template writes (else stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", metavar="FILE", help="Write the gradebook: one row per answers file.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output or --csv file.")] = False,
+    decimals: Annotated[
+        int, typer.Option(metavar="N", min=0, max=15, help="Decimal places a decimal answer needs.")
+    ] = 2,
+    tolerance: Annotated[
+        str | None,
+        typer.Option(metavar="ABS", help="Accept any answer this close instead.", show_default=False),
+    ] = None,
+    convention: ConventionOpt = None,
+    scale: ScaleOpt = None,
+    exp: ExpOpt = None,
+    approx: ApproxOpt = None,
+    mask: MaskOpt = None,
+    heads: HeadsOpt = None,
+    precision: PrecisionOpt = 2,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
+        ),
+    ] = "terminal",
+) -> None:
+    """Grade hand-worked answers cell by cell, with errors carried forward."""
+    from . import check as grading
+
+    fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
+    method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
+    given = list(paths or [])
+    if template:
+        _write_template(given, out, force, convention, heads, method)
+        return
+    problem = None
+    if len(given) >= 2 and grading.looks_like_problem(given[0]):
+        problem = given.pop(0)
+    if not given:
+        raise ProblemError("give an answers file to check (or --template to write one)")
+    if len(given) == 1 and grading.looks_like_problem(given[0]):
+        raise ProblemError(
+            f"{given[0]} is a problem file; give the answers file(s) after it, or write one with "
+            f"bythand check --template {given[0]} -o answers.toml"
+        )
+    rules = grading.Rules(decimals, None if tolerance is None else grading.as_tolerance(tolerance))
+    whole_class = len(given) > 1 or any(p.is_dir() for p in given)
+    traces: dict[str, Trace] = {}  # files that share a problem share its trace
+    results: list[grading.Report | grading.Failure] = []
+    for file in grading.answer_files(given):
+        try:
+            answers = grading.load_answers(file)
+            chosen = grading.problem_for(answers, problem, convention, heads).with_options(**method)
+            key = f"{chosen.source}|{chosen.options}"
+            if key not in traces:
+                traces[key] = walk(chosen)
+            results.append(grading.check(traces[key], answers, rules, precision))
+        except BythandError as exc:
+            if not whole_class:
+                raise
+            results.append(grading.Failure(str(file), str(exc)))
+    if csv_file is not None:
+        from .render.report import gradebook_csv
+
+        write_atomic(csv_file, gradebook_csv(results), force)
+    _show_results(results, whole_class, fmt, precision)
+    if any(isinstance(r, grading.Failure) for r in results):
+        raise typer.Exit(ExitStatus.BAD_INPUT)
+    if not all(isinstance(r, grading.Report) and r.passed for r in results):
+        raise typer.Exit(ExitStatus.WRONG)
+
+
+def _write_template(
+    given: list[Path],
+    out: Path | None,
+    force: bool,
+    convention: str | None,
+    heads: int | None,
+    method: dict[str, Any],
+) -> None:
+    """check --template: an answers file for the problem, to stdout or atomically to --output."""
+    from .check import template_text
+
+    if len(given) > 1:
+        raise ProblemError("--template takes at most one argument, the problem file")
+    problem = given[0] if given else None
+    trace = walk(build_problem(problem, {}, convention, heads).with_options(**method))
+    ref = None
+    if problem is not None:  # the answers file names its problem relative to itself
+        ref = os.path.relpath(problem, out.parent) if out is not None else str(problem)
+    text = template_text(trace, ref)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(out, text, force)
+    print(f'Wrote {out}: fill in each "?", then run: bythand check {out}')
+
+
+def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: int) -> None:
+    """Print one report, or a class table with a summary line per student, or the JSON."""
+    from .check import Report, report_dict
+    from .render.report import class_table, render_report, summary_line
+    from .render.terminal import min_width
+
+    if fmt == "json":
+        data: Any = [report_dict(r) for r in results] if whole_class else report_dict(results[0])
+        sys.stdout.write(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+        return
+    plain = fmt == "plain"
+    console = _console(plain)
+    renderables: list[Any] = []
+    if whole_class:
+        renderables.append(class_table(results, plain=plain))
+        renderables.extend(f"{r.answers}: {summary_line(r)}" for r in results if isinstance(r, Report))
+    else:
+        renderables = render_report(results[0], plain=plain, precision=precision)
+    if not console.is_terminal:  # a file or a pipe: never squeeze a table
+        console.width = max(console.width, min_width(renderables))
+    for renderable in renderables:
+        console.print(renderable)
 
 
 def _error(message: str) -> None:
