@@ -285,10 +285,12 @@ def _check_names(trace: Trace, answers: Answers) -> None:
     valid = graded_names(trace)
     for name, rows in answers.matrices.items():
         if name not in valid:
-            close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            what = "is given in the problem, not an answer" if name in trace.matrices else "is not a step"
-            raise AnswersError(f"{answers.path}: {name} {what}{hint}; the steps are {', '.join(valid)}")
+            if name in trace.matrices:
+                what = "is given in the problem, not an answer"
+            else:
+                close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+                what = "is not a step" + (f" (did you mean {close[0]}?)" if close else "")
+            raise AnswersError(f"{answers.path}: {name} {what}; the steps are {', '.join(valid)}")
         want = trace[name].shape
         got = (len(rows), len(rows[0]))
         if got == want:

@@ -476,8 +476,8 @@ def _write_template(
 
 def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: int) -> None:
     """Print one report, or a class table with a summary line per student, or the JSON."""
-    from .check import Report, report_dict
-    from .render.report import class_table, render_report, summary_line
+    from .check import report_dict
+    from .render.report import class_lines, class_table, natural_width, render_report
     from .render.terminal import min_width
 
     if fmt == "json":
@@ -486,14 +486,15 @@ def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: in
         return
     plain = fmt == "plain"
     console = _console(plain)
-    renderables: list[Any] = []
     if whole_class:
-        renderables.append(class_table(results, plain=plain))
-        renderables.extend(f"{r.answers}: {summary_line(r)}" for r in results if isinstance(r, Report))
+        table = class_table(results, plain=plain)
+        renderables: list[Any] = [table, *class_lines(results)]
+        wanted = natural_width(table)
     else:
         renderables = render_report(results[0], plain=plain, precision=precision)
+        wanted = min_width(renderables)
     if not console.is_terminal:  # a file or a pipe: never squeeze a table
-        console.width = max(console.width, min_width(renderables))
+        console.width = max(console.width, wanted)
     for renderable in renderables:
         console.print(renderable)
 

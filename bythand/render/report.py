@@ -7,7 +7,8 @@ import io
 from collections.abc import Sequence
 
 from rich.box import ASCII, ROUNDED
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -18,9 +19,7 @@ from .labels import labels
 from .palette import VERDICT_MARKS, VERDICT_STYLES, colour
 from .terminal import OPEN, OPEN_ASCII, header
 
-LEGEND = (
-    "✓ correct   → carried (right from your own earlier numbers)   ✗ wrong (true value in brackets)   · blank"
-)
+LEGEND = "✓ correct  → carried (from your own numbers)  ✗ wrong (true value)  · blank"
 
 
 def summary_line(report: Report) -> str:
@@ -102,18 +101,19 @@ def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Tab
             names.extend(s.name for s in r.steps if s.name not in names)
     table = Table(box=ASCII if plain else ROUNDED, header_style="" if plain else "bold")
     for heading in ("file", "name", "score", "%"):
-        table.add_column(
-            heading, justify="right" if heading in ("score", "%") else "left", no_wrap=heading != "name"
-        )
+        table.add_column(heading, justify="right" if heading in ("score", "%") else "left", no_wrap=True)
     for name in names:
-        table.add_column(name, justify="right", header_style="" if plain else f"bold {colour(name)}")
+        table.add_column(
+            name, justify="right", header_style="" if plain else f"bold {colour(name)}", no_wrap=True
+        )
     failed = any(isinstance(r, Failure) for r in results)
     if failed:
-        table.add_column("error")
+        table.add_column("error", no_wrap=True)
     for r in results:
         if isinstance(r, Failure):
             style = "" if plain else VERDICT_STYLES["wrong"]
-            table.add_row(r.answers, "", "", "", *("" for _ in names), Text(r.error, style=style))
+            message = r.error.removeprefix(f"{r.answers}: ")  # the file column already names it
+            table.add_row(r.answers, "", "", "", *("" for _ in names), Text(message, style=style))
             continue
         steps = {s.name: s for s in r.steps}
         cells = [
@@ -125,6 +125,19 @@ def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Tab
             r.answers, r.name or "", f"{r.score}/{r.total}", percent, *cells, *([""] if failed else [])
         )
     return table
+
+
+def natural_width(renderable: RenderableType) -> int:
+    """The width a renderable takes when nothing is squeezed."""
+    console = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(console, console.options, renderable).maximum
+
+
+def class_lines(results: Sequence[Report | Failure]) -> list[str]:
+    """One line per file under the class table: its summary, or why it could not be graded."""
+    return [
+        f"{r.answers}: {summary_line(r)}" if isinstance(r, Report) else f"Error: {r.error}" for r in results
+    ]
 
 
 def gradebook_csv(results: Sequence[Report | Failure]) -> str:
