@@ -18,7 +18,7 @@ import numpy as np
 from .errors import BythandError
 from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number
-from .problem import Problem, _read_text, build_problem
+from .problem import Problem, _read_text, build_problem, check_convention
 from .walk import MASKED, Trace
 
 Verdict = Literal["correct", "carried", "wrong", "blank"]
@@ -269,7 +269,11 @@ def problem_for(answers: Answers, given: Path | None, convention: str | None, he
     """The problem to grade: the argument, else the answers file's problem or sheet, else the example."""
     if given is None and answers.problem is None and answers.sheet is not None:
         problem = sheet_problem(answers.sheet, answers.path)
-        return problem if convention is None else problem.in_convention(convention)  # type: ignore[arg-type]
+        return (
+            problem
+            if convention is None
+            else problem.in_convention(check_convention(convention, "--convention"))
+        )
     return build_problem(given if given is not None else answers.problem, {}, convention, heads)
 
 

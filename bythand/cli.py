@@ -226,6 +226,8 @@ def run(
         if not set(steps) & set(present):
             raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
     if fmt == "json":
+        if show_work:
+            raise ProblemError("--show-work explains cells in the terminal and plain formats, not in json")
         from .render.data import trace_dict
 
         sys.stdout.write(
@@ -403,7 +405,17 @@ def check(
     ] = "terminal",
 ) -> None:
     """Grade hand-worked answers cell by cell, with errors carried forward."""
-    from . import check as grading
+    from .check import (
+        Failure,
+        Report,
+        Rules,
+        answer_files,
+        as_tolerance,
+        load_answers,
+        looks_like_problem,
+        problem_for,
+    )
+    from .check import check as grade
 
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
@@ -412,39 +424,39 @@ def check(
         _write_template(given, out, force, convention, heads, method)
         return
     problem = None
-    if len(given) >= 2 and grading.looks_like_problem(given[0]):
+    if len(given) >= 2 and looks_like_problem(given[0]):
         problem = given.pop(0)
     if not given:
         raise ProblemError("give an answers file to check (or --template to write one)")
-    if len(given) == 1 and grading.looks_like_problem(given[0]):
+    if len(given) == 1 and looks_like_problem(given[0]):
         raise ProblemError(
             f"{given[0]} is a problem file; give the answers file(s) after it, or write one with "
             f"bythand check --template {given[0]} -o answers.toml"
         )
-    rules = grading.Rules(decimals, None if tolerance is None else grading.as_tolerance(tolerance))
+    rules = Rules(decimals, None if tolerance is None else as_tolerance(tolerance))
     whole_class = len(given) > 1 or any(p.is_dir() for p in given)
     traces: dict[str, Trace] = {}  # files that share a problem share its trace
-    results: list[grading.Report | grading.Failure] = []
-    for file in grading.answer_files(given):
+    results: list[Report | Failure] = []
+    for file in answer_files(given):
         try:
-            answers = grading.load_answers(file)
-            chosen = grading.problem_for(answers, problem, convention, heads).with_options(**method)
+            answers = load_answers(file)
+            chosen = problem_for(answers, problem, convention, heads).with_options(**method)
             key = f"{chosen.source}|{chosen.options}"
             if key not in traces:
                 traces[key] = walk(chosen)
-            results.append(grading.check(traces[key], answers, rules, precision))
+            results.append(grade(traces[key], answers, rules, precision))
         except BythandError as exc:
             if not whole_class:
                 raise
-            results.append(grading.Failure(str(file), str(exc)))
+            results.append(Failure(str(file), str(exc)))
     if csv_file is not None:
         from .render.report import gradebook_csv
 
         write_atomic(csv_file, gradebook_csv(results), force)
     _show_results(results, whole_class, fmt, precision)
-    if any(isinstance(r, grading.Failure) for r in results):
+    if any(isinstance(r, Failure) for r in results):
         raise typer.Exit(ExitStatus.BAD_INPUT)
-    if not all(isinstance(r, grading.Report) and r.passed for r in results):
+    if not all(isinstance(r, Report) and r.passed for r in results):
         raise typer.Exit(ExitStatus.WRONG)
 
 

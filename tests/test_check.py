@@ -454,3 +454,48 @@ def test_one_slip_carried_forward_is_the_only_wrong_cell(p: Any, data: st.DataOb
     ]
     assert wrong == [(name, i, j)]
     assert report.count("blank") == 0
+
+
+def test_decimals_and_tolerance_flags(cli: Runner, tmp_path: Path) -> None:
+    rows = (
+        '["27/46", "9/28", "3/22", "3/4"], ["1/46", "1/28", "1/22", "1/12"], ["9/46", "9/28", "9/22", "1/12"]'
+    )
+    answers = write(tmp_path / "a.toml", f'A = [[0.2, "9/28", "9/22", "1/12"], {rows}]\n')
+    assert cli("check", answers).code == 1  # one decimal is too few
+    assert cli("check", answers, "--decimals", "1").code == 0
+    near = write(tmp_path / "b.toml", f'A = [[0.19, "9/28", "9/22", "1/12"], {rows}]\n')
+    assert cli("check", near).code == 1
+    assert cli("check", near, "--tolerance", "0.01").code == 0
+    assert cli("check", near, "--tolerance", "1/1000").code == 1
+    result = cli("check", near, "--tolerance", "-1")
+    assert (result.code, result.err) == (
+        2,
+        "Error: --tolerance: -1 is negative; give an absolute tolerance such as 0.01\n",
+    )
+    assert cli("check", near, "--tolerance", "x").err == "Error: --tolerance: 'x' is not a number\n"
+
+
+def test_method_flags_change_what_is_right(cli: Runner, tmp_path: Path) -> None:
+    exact = write(
+        tmp_path / "a.toml", "scaled = [[1, 1, 1, 0], [2, 1, 0, 2], [-1, -1, -1, 0], [1, 1, 1, 0]]\n"
+    )
+    assert cli("check", exact).code == 0
+    assert cli("check", exact, "--no-approx").code == 1  # now scaled is S/√3
+    masked = exact.replace("a.toml", "m.toml")
+    write(
+        Path(masked),
+        'scaled = [[1, 1, 1, 0], ["-inf", 1, 0, 2], ["-inf", "-inf", -1, 0], ["−∞", "-∞", "-inf", 0]]\n',
+    )
+    assert cli("check", masked, "--mask", "causal").code == 0
+    assert cli("check", masked).code == 1
+
+
+def test_readme_answers_example_grades_as_described() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Checking hand-worked answers: `check`", 1)[1]
+    text = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert 'problem = "my-problem.toml"' in text
+    report = grade("\n".join(line for line in text.splitlines() if not line.startswith("problem")))
+    assert report.name == "Ada"
+    assert verdicts(report, "sums") == [["correct", "correct", "blank", "correct"]]
+    assert counts(report) == (15, 0, 0, 1, 16)

@@ -249,3 +249,19 @@ def test_run_show_work_stops_short_on_big_problems(cli: Runner, tmp_path: Path) 
     assert len(explained) == MAX_WORK_CELLS
     assert result.out.count("--show-work stops here") == 1
     assert f"explains at most {MAX_WORK_CELLS} cells and this problem has 708;" in result.out
+
+
+def test_show_work_is_for_the_table_formats(cli: Runner) -> None:
+    result = cli("run", "--show-work", "-f", "json")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "Error: --show-work explains cells in the terminal and plain formats, not in json\n"
+
+
+def test_readme_explanations_are_real() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Show your work: `explain`", 1)[1].split("\n## ", 1)[0]
+    lines = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    trace = walk(builtin_example())
+    assert len(lines) == 7
+    for line in lines:
+        assert explain(trace, line.split(" ", 1)[0]).text == line
