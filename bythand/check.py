@@ -197,6 +197,8 @@ def parse_answers(data: object, path: str) -> Answers:
     problem = None
     if meta.get("problem"):
         problem = Path(path).parent / meta["problem"]  # relative to the answers file, as a user expects
+    if not matrices:
+        raise AnswersError(f"{path}: no answers to check; give steps such as Q = [[...]] or A = [[...]]")
     return Answers(path, meta.get("name") or None, problem, meta.get("sheet") or None, matrices)
 
 
@@ -273,6 +275,11 @@ def problem_for(answers: Answers, given: Path | None, convention: str | None, he
             problem
             if convention is None
             else problem.in_convention(check_convention(convention, "--convention"))
+        )
+    if given is None and answers.problem is not None and not answers.problem.exists():
+        raise AnswersError(
+            f"{answers.path}: its problem file {answers.problem} does not exist "
+            "(a problem path is relative to the answers file)"
         )
     return build_problem(given if given is not None else answers.problem, {}, convention, heads)
 

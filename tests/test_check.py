@@ -323,6 +323,8 @@ def test_sheet_ids_need_the_generator(cli: Runner, tmp_path: Path) -> None:
         ),
         ("Q = 3\n", 'Q must be a list of rows, like [[1, "9/46"], ["?", 0]], not 3'),
         ("name = 3\n", "name must be text, not 3"),
+        ('name = "Ada"\n', "no answers to check; give steps such as Q = [[...]] or A = [[...]]"),
+        ('problem = "nope.toml"\nQ = [[1]]\n', "its problem file "),
         ("Q = [[1\n", "TOML syntax error: "),
     ],
 )
