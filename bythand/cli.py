@@ -423,6 +423,8 @@ def check(
     if template:
         _write_template(given, out, force, convention, heads, method)
         return
+    if out is not None:
+        raise ProblemError("--output is where --template writes; for a gradebook use --csv FILE")
     problem = None
     if len(given) >= 2 and looks_like_problem(given[0]):
         problem = given.pop(0)

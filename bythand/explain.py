@@ -339,6 +339,7 @@ def _e(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], N
     if isinstance(x, float) and x == MASKED:
         return [f"{c.label(True)} = {power}^−∞ = 0: {x_name} is masked"], value
     shown = number_text(x, precision)
+    shown = f"({shown})" if "/" in shown else shown  # 3^(5/2), not 3^5/2
     return [f"{c.label(True)} = {power}^{x_name} = {power}^{shown} {_equals(value, precision)}"], value
 
 

@@ -414,6 +414,11 @@ def test_template_is_every_step_full_of_question_marks(cli: Runner, tmp_path: Pa
     }
     assert cli("check", "--template", "-o", str(target)).code == 2  # never overwrites without --force
     assert cli("check", "--template").out == text
+    result = cli("check", str(target), "-o", "x.toml")
+    assert (result.code, result.err) == (
+        2,
+        "Error: --output is where --template writes; for a gradebook use --csv FILE\n",
+    )
 
 
 def test_template_for_a_problem_file_names_it_and_grades(cli: Runner, tmp_path: Path) -> None:

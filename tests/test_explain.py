@@ -106,6 +106,13 @@ def test_decimal_expansions_say_approximately() -> None:
     assert explain(trace, "A[2,1]").text == "A[2,1] = E[2,1] / sums[1] = 10.07 / 21.93 ≈ 0.46"
 
 
+def test_fractional_exponents_are_bracketed() -> None:
+    p = Problem(X=[[1, 2]], WQ=[[1], [1], [1], [1]], WK=[[1], [0], [0], [0]], WV=[[1]])
+    trace = walk(p.with_options(scale="sqrt", exp="3"))  # d_k = 4: S/2 stays exact, 3^(1/2) does not
+    assert explain(trace, "scaled[1,1]").text == "scaled[1,1] = S[1,1]/√4 = 1/√4 = 1/2"
+    assert explain(trace, "E[1,1]").text == "E[1,1] = 3^scaled[1,1] = 3^(1/2) ≈ 1.73"
+
+
 def test_rows_convention_writes_q_i_dot_k_j() -> None:
     trace = walk(builtin_example().in_convention("rows"))
     assert explain(trace, "S[4,2]").text == "S[4,2] = q4·k2 = 2·2 + 1·1 + 1·0 = 5"
