@@ -506,3 +506,23 @@ def test_readme_answers_example_grades_as_described() -> None:
     assert report.name == "Ada"
     assert verdicts(report, "sums") == [["correct", "correct", "blank", "correct"]]
     assert counts(report) == (15, 0, 0, 1, 16)
+
+
+def test_a_slip_in_one_head_carries_into_concat_and_o(tmp_path: Path) -> None:
+    trace = walk(load_problem(Path(two_heads_problem(tmp_path))))
+    z1 = trace["h1.Z"].copy()
+    z1[0, 1] += 1  # a slip in head 1's output
+    concat = trace["concat"].copy()
+    concat[0, 1] = z1[0, 1]  # stacked from their own h1.Z
+    out = trace["WO"] @ concat  # and projected from their own concat
+    assert out[0, 1] != trace["O"][0, 1]
+
+    def cells(m: Any) -> list[list[str]]:
+        return [[fraction_text(v) for v in row] for row in m.tolist()]
+
+    data = {"h1": {"Z": cells(z1)}, "concat": cells(concat), "O": cells(out)}
+    report = check(trace, parse_answers(data, "a.json"))
+    assert verdicts(report, "h1.Z") == [["correct", "wrong"]]
+    assert verdicts(report, "concat") == [["correct", "carried"], ["correct", "correct"]]
+    assert verdicts(report, "O") == [["correct", "carried"]]
+    assert [s.number for s in report.steps] == [9, 10, 11]
