@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,7 +18,7 @@ import numpy as np
 
 from .errors import BythandError
 from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
-from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number
+from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
 from .problem import Problem, _read_text, build_problem, check_convention
 from .walk import MASKED, Trace
 
@@ -358,9 +359,16 @@ def _own(trace: Trace, name: str, used: Mapping[str, Matrix]) -> Matrix | None:
     """What the student's own earlier numbers give for a matrix, or None if they cannot be worked."""
     try:
         with np.errstate(all="ignore"):
-            return recompute(trace, name, Operands(trace, used))
+            own = recompute(trace, name, Operands(trace, used))
     except (ArithmeticError, BythandError, ValueError):
         return None  # e.g. a written sum of 0, or a score too large to exponentiate
+    return own if _workable(own) else None
+
+
+def _workable(m: Matrix) -> bool:
+    """False when a matrix worked from written numbers holds NaN or +∞ (a division by a written 0)."""
+    values = to_float(m) if is_exact(m) else m
+    return not bool(np.isnan(values).any() or np.isposinf(values).any())
 
 
 def check(trace: Trace, answers: Answers, rules: Rules | None = None, precision: int = 2) -> Report:
@@ -442,8 +450,12 @@ def _work(trace: Trace, target: Cell, used: Mapping[str, Matrix], precision: int
     """The right working of the first wrong cell, from the student's own earlier numbers where they differ."""
     earlier = {k: v for k, v in used.items() if k != target.name}
     try:
-        done = explain(trace, target, earlier, precision)
+        with np.errstate(all="ignore"):
+            done = explain(trace, target, earlier, precision)
+        finite = math.isfinite(done.value) or done.value == MASKED
     except (ArithmeticError, BythandError, ValueError):
+        finite = False
+    if not finite:  # their own numbers cannot be worked (a sum of 0): show the true working
         done = explain(trace, target, None, precision)
         earlier = {}
     lines = list(done.lines)

@@ -526,3 +526,31 @@ def test_a_slip_in_one_head_carries_into_concat_and_o(tmp_path: Path) -> None:
     assert verdicts(report, "concat") == [["correct", "carried"], ["correct", "correct"]]
     assert verdicts(report, "O") == [["correct", "carried"]]
     assert [s.number for s in report.steps] == [9, 10, 11]
+
+
+def test_written_zero_sums_in_a_decimal_trace_are_graded_not_crashed(cli: Runner, tmp_path: Path) -> None:
+    body = "sums = [0, 0, 0, 0]\nA = [[1, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]]\n"
+    answers = write(tmp_path / "a.toml", body + "Z = [[1, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0]]\n")
+    result = cli("check", answers, "--no-approx", "-f", "plain")
+    assert (result.code, result.err) == (1, "")
+    assert result.out.endswith("0 correct, 0 carried, 32 wrong, 0 blank of 32 cells\n")
+    assert "  (worked from your own A; from the true values it is 10.31)\n" in result.out
+
+
+CELLS = st.sampled_from(["?", "0", "1", "-1", "-inf", "1/3", "0.5", "100", "2.25", "1e3"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems(), st.data())
+def test_any_written_numbers_are_graded_without_crashing(p: Any, data: st.DataObject) -> None:
+    trace = walk(p)
+    names = data.draw(
+        st.lists(st.sampled_from(["Q", "KT", "S", "scaled", "E", "sums", "A", "Z"]), min_size=1)
+    )
+    written = {}
+    for name in names:
+        rows, cols = trace[name].shape
+        written[name] = [[data.draw(CELLS) for _ in range(cols)] for _ in range(rows)]
+    report = check(trace, parse_answers(written, "a.toml"))
+    assert report.total == sum(trace[n].size for n in set(names))
+    assert sum(report.count(v) for v in ("correct", "carried", "wrong", "blank")) == report.total
