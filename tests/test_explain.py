@@ -267,6 +267,7 @@ def test_show_work_is_for_the_table_formats(cli: Runner) -> None:
 def test_readme_explanations_are_real() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Show your work: `explain`", 1)[1].split("\n## ", 1)[0]
+    assert f"(up to {MAX_WORK_CELLS} cells;" in section
     lines = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     trace = walk(builtin_example())
     assert len(lines) == 7
