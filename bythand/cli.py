@@ -18,7 +18,7 @@ from . import __version__
 from .errors import BythandError, ProblemError
 from .numbers import NumberMode
 from .problem import build_problem, template_text
-from .walk import Trace, walk
+from .walk import walk
 
 
 class ExitStatus(IntEnum):
@@ -329,6 +329,7 @@ def explain(
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
+    from .walk import walk  # imported here too: the maths loads only in the commands that need it
 
     base = build_problem(problem, {}, convention, heads)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
@@ -416,6 +417,7 @@ def check(
         problem_for,
     )
     from .check import check as grade
+    from .walk import Trace, walk
 
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
@@ -472,6 +474,7 @@ def _write_template(
 ) -> None:
     """check --template: an answers file for the problem, to stdout or atomically to --output."""
     from .check import template_text
+    from .walk import walk
 
     if len(given) > 1:
         raise ProblemError("--template takes at most one argument, the problem file")
@@ -491,8 +494,7 @@ def _write_template(
 def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: int) -> None:
     """Print one report, or a class table with a summary line per student, or the JSON."""
     from .check import report_dict
-    from .render.report import class_lines, class_table, natural_width, render_report
-    from .render.terminal import min_width
+    from .render.report import class_lines, class_table, min_width, natural_width, render_report
 
     if fmt == "json":
         data: Any = [report_dict(r) for r in results] if whole_class else report_dict(results[0])

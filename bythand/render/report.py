@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from rich.box import ASCII, ROUNDED
+from rich.box import ASCII, ROUNDED, Box
 from rich.console import Console, RenderableType
 from rich.measure import Measurement
 from rich.rule import Rule
@@ -15,10 +15,13 @@ from rich.text import Text
 
 from ..check import VERDICTS, Failure, Report, StepResult, gradebook_rows
 from ..explain import number_text
+from ..walk import Trace
 from .labels import labels
 from .palette import VERDICT_MARKS, VERDICT_STYLES, colour
-from .terminal import OPEN, OPEN_ASCII, header
 
+# A matrix is a box with a header rule and no inner lines, as in the walkthrough's view.
+MATRIX = Box("╭──╮\n│  │\n├──┤\n│  │\n├──┤\n├──┤\n│  │\n╰──╯\n")
+MATRIX_ASCII = Box("+--+\n|  |\n|--|\n|  |\n|--|\n|--|\n|  |\n+--+\n", ascii=True)
 LEGEND = "✓ correct  → carried (from your own numbers)  ✗ wrong (true value)  · blank"
 
 
@@ -44,7 +47,7 @@ def _step_table(report: Report, step: StepResult, plain: bool, precision: int) -
     table = Table(
         title=step.name,
         title_style=f"bold {hue}".strip(),
-        box=OPEN_ASCII if plain else OPEN,
+        box=MATRIX_ASCII if plain else MATRIX,
         border_style=hue,
         header_style=f"bold {hue}".strip(),
         padding=(0, 0, 0, 1),
@@ -69,7 +72,8 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
     who = f" ({report.name})" if report.name else ""
     out: list[RenderableType] = [
         Text(f"Answers: {report.answers}{who}", style="" if plain else "bold"),
-        header(report.trace, plain),
+        Text(f"Problem: {report.problem}", style="" if plain else "bold"),
+        Text(_method(report.trace), style="" if plain else "dim"),
         Text(LEGEND, style="" if plain else "dim"),
     ]
     for step in report.steps:
@@ -125,6 +129,20 @@ def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Tab
             r.answers, r.name or "", f"{r.score}/{r.total}", percent, *cells, *([""] if failed else [])
         )
     return table
+
+
+def _method(trace: Trace) -> str:
+    """The method the answers are graded by, in one line."""
+    o = trace.options
+    scale = {"sqrt": f"÷√{trace.problem.d_k}", "floor-half": "⌊x/2⌋", "none": "no scaling"}[o.scale]
+    exp = "e^x" if o.base is None else f"{o.base}^x"
+    return f"{o.convention} convention · scale {scale} · {exp} · mask {o.mask}"
+
+
+def min_width(renderables: Sequence[RenderableType]) -> int:
+    """The width below which some table of the report would have to be cut."""
+    console = Console(width=10_000, file=io.StringIO())
+    return max(Measurement.get(console, console.options, r).minimum for r in renderables)
 
 
 def natural_width(renderable: RenderableType) -> int:

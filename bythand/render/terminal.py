@@ -13,11 +13,11 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..explain import MAX_WORK_CELLS, count_worked_cells, explain, step_cells
 from ..numbers import NumberMode, is_exact
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode
 from .palette import MASKED_STYLE, base_name, colour
+from .work import WorkBudget, work_lines
 
 GAP = 2  # spaces between the tables of a cross
 # A matrix is a box with a header rule and no inner lines: compact enough for crosses in 80 columns.
@@ -216,7 +216,7 @@ def render(
     view = View(trace, numbers, precision, plain)
     chosen = set(steps) if steps is not None else None
     out: list[RenderableType] = [header(trace, plain)]
-    budget = [MAX_WORK_CELLS]  # cells --show-work may still explain; shared by every step
+    budget = WorkBudget()
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
@@ -234,35 +234,9 @@ def render(
         )
         out.append(Text(step.formula, style="" if plain else "italic"))
         out.append(_body(view, step, width))
-        if show_work and budget[0] >= 0:
-            out.extend(_work(trace, step, budget, precision, plain))
+        if show_work:
+            out += work_lines(trace, step, budget, precision, plain)
     return out
-
-
-def _work(trace: Trace, step: Step, budget: list[int], precision: int, plain: bool) -> list[RenderableType]:
-    """The explanation of every cell the step computes, until the budget of cells runs out."""
-    cells = step_cells(trace, step)
-    if not cells:
-        return []
-    lines: list[RenderableType] = [Text("Work:", style="" if plain else "bold")]
-    for c in cells:
-        if budget[0] == 0:
-            total = count_worked_cells(trace)
-            lines.append(
-                Text(
-                    f"--show-work stops here: it explains at most {MAX_WORK_CELLS} cells and this problem "
-                    f"has {total}; use bythand explain CELL for any other cell",
-                    style="" if plain else "italic",
-                )
-            )
-            budget[0] = -1
-            break
-        budget[0] -= 1
-        lines.extend(
-            Text("  " + line, style="" if plain else colour(c.name))
-            for line in explain(trace, c, precision=precision).lines
-        )
-    return lines
 
 
 def min_width(renderables: Sequence[RenderableType]) -> int:
