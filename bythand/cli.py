@@ -31,6 +31,7 @@ class ExitStatus(IntEnum):
 
 
 FORMATS = ("terminal", "plain", "json")
+REPORT_FORMATS = ("terminal", "plain", "json")  # what `check` prints its report as
 NUMBER_MODES = ("auto", "fraction", "decimal")
 
 app = typer.Typer(
@@ -419,7 +420,7 @@ def check(
     from .check import check as grade
     from .walk import Trace, walk
 
-    fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
+    fmt = "terminal" if output_format == "rich" else _choice(output_format, REPORT_FORMATS, "--format")
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
     given = list(paths or [])
     if template:

@@ -554,3 +554,14 @@ def test_any_written_numbers_are_graded_without_crashing(p: Any, data: st.DataOb
     report = check(trace, parse_answers(written, "a.toml"))
     assert report.total == sum(trace[n].size for n in set(names))
     assert sum(report.count(v) for v in ("correct", "carried", "wrong", "blank")) == report.total
+
+
+def test_check_formats(cli: Runner, tmp_path: Path) -> None:
+    answers = write(tmp_path / "a.toml", "Q = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n")
+    result = cli("check", answers, "--format", "markdown")
+    assert (result.code, result.err) == (
+        2,
+        "Error: --format: unknown value 'markdown' (choose terminal, plain, json)\n",
+    )
+    result = cli("check", answers, "--format", "terminal")
+    assert result.code == 0 and "12 correct, 0 carried, 0 wrong, 0 blank of 12 cells" in result.out
