@@ -31,7 +31,6 @@ class ExitStatus(IntEnum):
 
 
 FORMATS = ("terminal", "plain", "json")
-REPORT_FORMATS = ("terminal", "plain", "json")  # what `check` prints its report as
 NUMBER_MODES = ("auto", "fraction", "decimal")
 
 app = typer.Typer(
@@ -352,6 +351,9 @@ def new(
     """Write a commented problem file to fill in."""
     write_atomic(file, template_text(str(file)), force)
     print(f"Wrote {file}: fill in the numbers, then run: bythand run {file}")
+
+
+REPORT_FORMATS = ("terminal", "plain", "json")  # what `check` prints its report as
 
 
 @app.command()
