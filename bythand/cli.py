@@ -329,7 +329,8 @@ def explain(
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
-    from .walk import walk  # imported here too: the maths loads only in the commands that need it
+    from .problem import build_problem  # imported here too: the maths loads only in the commands that need it
+    from .walk import walk
 
     base = build_problem(problem, {}, convention, heads)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
@@ -477,6 +478,7 @@ def _write_template(
 ) -> None:
     """check --template: an answers file for the problem, to stdout or atomically to --output."""
     from .check import template_text
+    from .problem import build_problem
     from .walk import walk
 
     if len(given) > 1:
