@@ -20,7 +20,7 @@ from .errors import BythandError
 from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
 from .problem import Problem, _read_text, build_problem, check_convention
-from .walk import MASKED, Trace
+from .walk import MASKED, Trace, walk
 
 Verdict = Literal["correct", "carried", "wrong", "blank"]
 VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank")
@@ -470,6 +470,34 @@ def _work(trace: Trace, target: Cell, used: Mapping[str, Matrix], precision: int
 def _and(names: Iterable[str]) -> str:
     items = list(names)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def grade_files(
+    files: Sequence[Path],
+    problem: Path | None,
+    rules: Rules,
+    convention: str | None = None,
+    heads: int | None = None,
+    method: Mapping[str, Any] | None = None,
+    precision: int = 2,
+    keep_going: bool = False,
+) -> list[Report | Failure]:
+    """Grade each answers file against its problem; with keep_going a bad file becomes a Failure."""
+    traces: dict[str, Trace] = {}  # files that share a problem and method share its trace
+    results: list[Report | Failure] = []
+    for file in files:
+        try:
+            answers = load_answers(file)
+            chosen = problem_for(answers, problem, convention, heads).with_options(**(method or {}))
+            key = f"{chosen.source}|{chosen.options}"
+            if key not in traces:
+                traces[key] = walk(chosen)
+            results.append(check(traces[key], answers, rules, precision))
+        except BythandError as exc:
+            if not keep_going:
+                raise
+            results.append(Failure(str(file), str(exc)))
+    return results
 
 
 # The template

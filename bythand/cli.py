@@ -410,18 +410,7 @@ def check(
     ] = "terminal",
 ) -> None:
     """Grade hand-worked answers cell by cell, with errors carried forward."""
-    from .check import (
-        Failure,
-        Report,
-        Rules,
-        answer_files,
-        as_tolerance,
-        load_answers,
-        looks_like_problem,
-        problem_for,
-    )
-    from .check import check as grade
-    from .walk import Trace, walk
+    from .check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
 
     fmt = "terminal" if output_format == "rich" else _choice(output_format, REPORT_FORMATS, "--format")
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
@@ -443,20 +432,8 @@ def check(
         )
     rules = Rules(decimals, None if tolerance is None else as_tolerance(tolerance))
     whole_class = len(given) > 1 or any(p.is_dir() for p in given)
-    traces: dict[str, Trace] = {}  # files that share a problem share its trace
-    results: list[Report | Failure] = []
-    for file in answer_files(given):
-        try:
-            answers = load_answers(file)
-            chosen = problem_for(answers, problem, convention, heads).with_options(**method)
-            key = f"{chosen.source}|{chosen.options}"
-            if key not in traces:
-                traces[key] = walk(chosen)
-            results.append(grade(traces[key], answers, rules, precision))
-        except BythandError as exc:
-            if not whole_class:
-                raise
-            results.append(Failure(str(file), str(exc)))
+    files = answer_files(given)
+    results = grade_files(files, problem, rules, convention, heads, method, precision, keep_going=whole_class)
     if csv_file is not None:
         from .render.report import gradebook_csv
 
