@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from conftest import Runner
 
 from bythand import Problem, ProblemError, builtin_example, walk
 from bythand.explain import MAX_WORK_CELLS, Cell, count_worked_cells, explain, parse_cell
-from bythand.numbers import cell
+from bythand.numbers import Number, cell
 from bythand.problem import Options
 
 F = Fraction
@@ -55,11 +54,9 @@ PROBLEMS = {
 }
 
 
-def same(a: object, b: object) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        x, y = float(a), float(b)  # type: ignore[arg-type]
-        return x == y or (math.isinf(x) and x == y)
-    return a == b
+def same(a: Number, b: Number) -> bool:
+    """Exactly equal: the same Fraction, or the same float (−∞ equals −∞)."""
+    return type(a) is type(b) and a == b
 
 
 @pytest.mark.parametrize("key", list(PROBLEMS))
