@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -49,3 +51,15 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'bythand' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Keeps `bythand.walk` the function: importing the submodule of the same name must not replace it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return  # the import system binding a submodule; the export of that name wins
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -35,6 +35,7 @@ class ExitStatus(IntEnum):
 
 FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
 NUMBER_MODES = ("auto", "fraction", "decimal")
+SHOW_WORK_FORMATS = ("terminal", "plain", "html", "svg")
 
 app = typer.Typer(
     name="bythand",
@@ -229,6 +230,12 @@ def run(
             "--full", help="Show big matrices whole, not elided (⋯).", rich_help_panel=DISPLAY_PANEL
         ),
     ] = False,
+    show_work: Annotated[
+        bool,
+        typer.Option(
+            "--show-work", help="Explain every computed cell under its step.", rich_help_panel=DISPLAY_PANEL
+        ),
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -260,8 +267,13 @@ def run(
         present = sorted({s.number for s in trace.steps})
         if not set(steps) & set(present):
             raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
+    if show_work and fmt not in SHOW_WORK_FORMATS:
+        raise ProblemError(
+            f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
+            f"{SHOW_WORK_FORMATS[-1]} formats, not in {fmt}"
+        )
     if output is not None or fmt not in ("terminal", "plain"):
-        text = formatted(trace, fmt, steps, mode, places, full)
+        text = formatted(trace, fmt, steps, mode, places, full, show_work)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -275,14 +287,27 @@ def run(
     plain = fmt == "plain"
     console = _console(plain)
     renderables = render(
-        trace, steps=steps, numbers=mode, precision=places, plain=plain, width=console.width, full=full
+        trace,
+        steps=steps,
+        numbers=mode,
+        precision=places,
+        plain=plain,
+        width=console.width,
+        full=full,
+        show_work=show_work,
     )
     # soft_wrap: a line wider than the terminal is never cut or re-wrapped by rich
     console.print(Text("\n").join(renderables), soft_wrap=True)
 
 
 def formatted(
-    trace: Trace, fmt: str, steps: list[int] | None, mode: NumberMode, precision: int, full: bool = False
+    trace: Trace,
+    fmt: str,
+    steps: list[int] | None,
+    mode: NumberMode,
+    precision: int,
+    full: bool = False,
+    show_work: bool = False,
 ) -> str:
     """The trace as text in one of the file formats (the terminal views without colour codes)."""
     if fmt == "json":
@@ -298,13 +323,99 @@ def formatted(
         return to(trace, steps=steps, numbers=mode, precision=precision)
     from .render import export
 
-    if fmt == "html":
-        return export.to_html(trace, steps=steps, numbers=mode, precision=precision, full=full)
-    if fmt == "svg":
-        return export.to_svg(trace, steps=steps, numbers=mode, precision=precision, full=full)
+    if fmt in ("html", "svg"):
+        to_picture = export.to_html if fmt == "html" else export.to_svg
+        return to_picture(
+            trace, steps=steps, numbers=mode, precision=precision, full=full, show_work=show_work
+        )
     return export.to_text(
-        trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full
-    )
+        trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full,
+        show_work=show_work,
+    )  # fmt: skip
+
+
+# The method flags of `run`, shared by the commands that work a problem without showing it.
+ConventionOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ScaleOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ExpOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="BASE",
+        help="e, or an integer base such as 3 (3^x) or 2.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ApproxOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--approx/--no-approx",
+        help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+MaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="none, or causal (each token sees itself and earlier ones).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+HeadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        metavar="H",
+        min=1,
+        help="Split WQ, WK, WV into H heads.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+PrecisionOpt = Annotated[
+    int,
+    typer.Option(metavar="N", help="Decimal places shown.", min=0, max=15, rich_help_panel=DISPLAY_PANEL),
+]
+
+
+@app.command()
+def explain(
+    cell: Annotated[str, typer.Argument(help='The cell, 1-based: "S[2,4]", "sums[1]", "h2.A[1,3]".')],
+    problem: ProblemArg = None,
+    convention: ConventionOpt = None,
+    scale: ScaleOpt = None,
+    exp: ExpOpt = None,
+    approx: ApproxOpt = None,
+    mask: MaskOpt = None,
+    heads: HeadsOpt = None,
+    precision: PrecisionOpt = 2,
+) -> None:
+    """Show the work for one cell: its operands written out and the arithmetic."""
+    from .explain import explain as explain_cell
+    from .problem import build_problem  # imported here too: the maths loads only in the commands that need it
+    from .walk import walk
+
+    base = build_problem(problem, {}, convention, heads)
+    trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
+    print(explain_cell(trace, cell, precision=precision).text)
 
 
 def _console(plain: bool) -> Console:
@@ -326,6 +437,149 @@ def new(
 
     write_atomic(file, template_text(str(file)), force)
     print(f"Wrote {file}: fill in the numbers, then run: bythand run {file}")
+
+
+REPORT_FORMATS = ("terminal", "plain", "json")  # what `check` prints its report as
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PROBLEM] ANSWERS...",
+            help="Answers files (.toml or .json) or folders of them; a problem file first, if the answers "
+            "do not name theirs (else the built-in example).",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help='Write an answers file to fill in, every cell "?".')
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where --template writes (else stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", metavar="FILE", help="Write the gradebook: one row per answers file.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --output or --csv file.")] = False,
+    decimals: Annotated[
+        int, typer.Option(metavar="N", min=0, max=15, help="Decimal places a decimal answer needs.")
+    ] = 2,
+    tolerance: Annotated[
+        str | None,
+        typer.Option(metavar="ABS", help="Accept any answer this close instead.", show_default=False),
+    ] = None,
+    convention: ConventionOpt = None,
+    scale: ScaleOpt = None,
+    exp: ExpOpt = None,
+    approx: ApproxOpt = None,
+    mask: MaskOpt = None,
+    heads: HeadsOpt = None,
+    precision: PrecisionOpt = 2,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
+        ),
+    ] = "terminal",
+) -> None:
+    """Grade hand-worked answers cell by cell, with errors carried forward."""
+    from .check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
+
+    fmt = "terminal" if output_format == "rich" else _choice(output_format, REPORT_FORMATS, "--format")
+    method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
+    given = list(paths or [])
+    if template:
+        _write_template(given, out, force, convention, heads, method)
+        return
+    if out is not None:
+        raise ProblemError("--output is where --template writes; for a gradebook use --csv FILE")
+    problem = None
+    if len(given) >= 2 and looks_like_problem(given[0]):
+        problem = given.pop(0)
+    if not given:
+        raise ProblemError("give an answers file to check (or --template to write one)")
+    if len(given) == 1 and looks_like_problem(given[0]):
+        raise ProblemError(
+            f"{given[0]} is a problem file; give the answers file(s) after it, or write one with "
+            f"bythand check --template {given[0]} -o answers.toml"
+        )
+    rules = Rules(decimals, None if tolerance is None else as_tolerance(tolerance))
+    whole_class = len(given) > 1 or any(p.is_dir() for p in given)
+    files = answer_files(given)
+    results = grade_files(files, problem, rules, convention, heads, method, precision, keep_going=whole_class)
+    if csv_file is not None:
+        from .render.report import gradebook_csv
+
+        write_atomic(csv_file, gradebook_csv(results), force)
+    _show_results(results, whole_class, fmt, precision)
+    if any(isinstance(r, Failure) for r in results):
+        raise typer.Exit(ExitStatus.BAD_INPUT)
+    if not all(isinstance(r, Report) and r.passed for r in results):
+        raise typer.Exit(ExitStatus.WRONG)
+
+
+def _write_template(
+    given: list[Path],
+    out: Path | None,
+    force: bool,
+    convention: str | None,
+    heads: int | None,
+    method: dict[str, Any],
+) -> None:
+    """check --template: an answers file for the problem, to stdout or atomically to --output."""
+    from .check import template_text
+    from .problem import build_problem
+    from .walk import walk
+
+    if len(given) > 1:
+        raise ProblemError("--template takes at most one argument, the problem file")
+    problem = given[0] if given else None
+    trace = walk(build_problem(problem, {}, convention, heads).with_options(**method))
+    ref = None
+    if problem is not None:  # the answers file names its problem relative to itself
+        ref = os.path.relpath(problem, out.parent) if out is not None else str(problem)
+    text = template_text(trace, ref)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(out, text, force)
+    print(f'Wrote {out}: fill in each "?", then run: bythand check {out}')
+
+
+def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: int) -> None:
+    """Print one report, or a class table with a summary line per student, or the JSON."""
+    from .check import report_dict
+    from .render.report import class_lines, class_table, min_width, natural_width, render_report
+
+    if fmt == "json":
+        data: Any = [report_dict(r) for r in results] if whole_class else report_dict(results[0])
+        sys.stdout.write(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+        return
+    plain = fmt == "plain"
+    console = _console(plain)
+    if whole_class:
+        table = class_table(results, plain=plain)
+        renderables: list[Any] = [table, *class_lines(results)]
+        wanted = natural_width(table)
+    else:
+        renderables = render_report(results[0], plain=plain, precision=precision)
+        wanted = min_width(renderables)
+    if not console.is_terminal:  # a file or a pipe: never squeeze a table
+        console.width = max(console.width, wanted)
+    for renderable in renderables:
+        console.print(renderable)
 
 
 def _error(message: str) -> None:

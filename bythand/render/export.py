@@ -13,30 +13,36 @@ from ..walk import Trace
 from .terminal import min_width, render
 
 EXPORT_WIDTH = 100  # wide enough for most crosses side by side, narrow enough for a page
+FRAGMENT = '<pre style="font-family: Menlo, Consolas, monospace; line-height: 1.25">{code}</pre>'
 
 
 def _record(
-    trace: Trace, steps: Iterable[int] | None, numbers: NumberMode, precision: int, plain: bool, full: bool
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    plain: bool = False,
+    full: bool = False,
+    show_work: bool = False,
 ) -> Console:
-    renderables = render(
-        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH, full=full
-    )
-    width = max(EXPORT_WIDTH, min_width(renderables))
+    """A recording console that has printed the view once."""
+    lines = render(
+        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH,
+        full=full, show_work=show_work,
+    )  # fmt: skip
     console = Console(
         record=True,
         file=io.StringIO(),
-        width=width,
+        width=max(EXPORT_WIDTH, min_width(lines)),
         color_system=None if plain else "truecolor",
         force_terminal=not plain,
         highlight=False,
         markup=False,
         emoji=False,
     )
-    console.print(Text("\n").join(renderables), soft_wrap=True)
+    console.print(Text("\n").join(lines), soft_wrap=True)
     return console
-
-
-FRAGMENT = '<pre style="font-family: Menlo, Consolas, monospace; line-height: 1.25">{code}</pre>'
 
 
 def to_html(
@@ -45,11 +51,14 @@ def to_html(
     steps: Iterable[int] | None = None,
     numbers: NumberMode = "auto",
     precision: int = 2,
-    fragment: bool = False,
     full: bool = False,
+    show_work: bool = False,
+    fragment: bool = False,
 ) -> str:
     """A standalone HTML page of the coloured view (or just its <pre>, for a notebook)."""
-    console = _record(trace, steps, numbers, precision, plain=False, full=full)
+    console = _record(
+        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work
+    )
     if fragment:
         return console.export_html(inline_styles=True, code_format=FRAGMENT)
     return console.export_html(inline_styles=True)
@@ -62,11 +71,13 @@ def to_svg(
     numbers: NumberMode = "auto",
     precision: int = 2,
     full: bool = False,
+    show_work: bool = False,
 ) -> str:
     """An SVG picture of the coloured view."""
-    return _record(trace, steps, numbers, precision, plain=False, full=full).export_svg(
-        title=trace.problem.title
+    console = _record(
+        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work
     )
+    return console.export_svg(title=trace.problem.title)
 
 
 def to_text(
@@ -77,6 +88,10 @@ def to_text(
     precision: int = 2,
     plain: bool = False,
     full: bool = False,
+    show_work: bool = False,
 ) -> str:
     """The view as text without colour codes (for a file)."""
-    return _record(trace, steps, numbers, precision, plain=plain, full=full).export_text(styles=False)
+    console = _record(
+        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, full=full, show_work=show_work
+    )
+    return console.export_text(styles=False)

@@ -53,3 +53,13 @@ def tint(hex_colour: str, amount: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     mix = [round(c + (255 - c) * amount) for c in (r, g, b)]
     return "#" + "".join(f"{c:02X}" for c in mix)
+
+
+# The checker's verdicts: colour only reinforces the marks ✓ → ✗ · that every report writes.
+VERDICT_STYLES: dict[str, str] = {
+    "correct": "#1E8449",  # green, as the softmax steps
+    "carried": "#2F6FD0",  # blue: right from the student's own earlier numbers
+    "wrong": "bold #C0392B",  # red
+    "blank": "#808080",  # grey, as masked cells
+}
+VERDICT_MARKS: dict[str, str] = {"correct": "✓", "carried": "→", "wrong": "✗", "blank": "·"}

@@ -16,6 +16,7 @@ from ..numbers import NumberMode
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
 from .palette import MASKED_STYLE, base_name, colour
+from .work import WorkBudget, work_lines
 
 GAP = 2  # spaces between the matrices of a cross
 MAX_ROWS, MAX_COLS = 16, 10  # beyond these a matrix is shown with its middle elided (⋯), unless --full
@@ -306,11 +307,13 @@ def render(
     plain: bool = False,
     width: int = 80,
     full: bool = False,
+    show_work: bool = False,
 ) -> list[Text]:
     """The lines of the view for the chosen steps (all by default); crosses fitted to `width`."""
     view = View(trace, numbers, precision, plain, full)
     chosen = set(steps) if steps is not None else None
     lines = header(trace, plain)
+    budget = WorkBudget()
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
@@ -318,6 +321,8 @@ def render(
         lines += [Text(""), rule(step_heading(step), width, hue, plain)]
         lines.append(Text(step.formula, style="" if plain else "italic"))
         lines += _body(view, step, width).lines
+        if show_work:
+            lines += work_lines(trace, step, budget, precision, plain)
     if view.elided:
         note = f"Note: {ELLIPSIS} marks rows and columns left out; --full shows every cell"
         lines.insert(2, Text(note, style="" if plain else "italic"))

@@ -1,0 +1,166 @@
+"""The checker's Report as rich renderables (one student), a class table, and the gradebook CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from rich.box import ASCII, ROUNDED, Box
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ..check import VERDICTS, Failure, Report, StepResult, gradebook_rows
+from ..explain import number_text
+from ..walk import Trace
+from .labels import labels
+from .palette import VERDICT_MARKS, VERDICT_STYLES, colour
+
+# A matrix is a box with a header rule and no inner lines, as in the walkthrough's view.
+MATRIX = Box("╭──╮\n│  │\n├──┤\n│  │\n├──┤\n├──┤\n│  │\n╰──╯\n")
+MATRIX_ASCII = Box("+--+\n|  |\n|--|\n|  |\n|--|\n|--|\n|  |\n+--+\n", ascii=True)
+LEGEND = "✓ correct  → carried (from your own numbers)  ✗ wrong (true value)  · blank"
+
+
+def summary_line(report: Report) -> str:
+    """ "28 correct, 3 carried, 1 wrong, 0 blank of 32 cells"."""
+    counts = ", ".join(f"{report.count(v)} {v}" for v in VERDICTS)
+    return f"{counts} of {report.total} cells"
+
+
+def _cell_text(step: StepResult, i: int, j: int, precision: int) -> str:
+    c = step.cells[i][j]
+    mark = VERDICT_MARKS[c.verdict]
+    if c.verdict == "blank":
+        return mark
+    if c.verdict == "wrong":
+        return f"{mark} {c.answer} ({number_text(c.expected, precision)})"
+    return f"{mark} {c.answer}"
+
+
+def _step_table(report: Report, step: StepResult, plain: bool, precision: int) -> Table:
+    rows, cols = labels(report.trace, step.name)
+    hue = "" if plain else colour(step.name)
+    table = Table(
+        title=step.name,
+        title_style=f"bold {hue}".strip(),
+        box=MATRIX_ASCII if plain else MATRIX,
+        border_style=hue,
+        header_style=f"bold {hue}".strip(),
+        padding=(0, 0, 0, 1),
+    )
+    table.add_column("", justify="right", style=hue, no_wrap=True)
+    for c in cols:
+        table.add_column(c, justify="right", no_wrap=True)
+    table.add_column("", width=0)  # a space before the right edge
+    for i, label in enumerate(rows):
+        cells: list[Text | str] = [label]
+        for j in range(len(cols)):
+            verdict = step.cells[i][j].verdict
+            cells.append(
+                Text(_cell_text(step, i, j, precision), style="" if plain else VERDICT_STYLES[verdict])
+            )
+        table.add_row(*cells, "")
+    return table
+
+
+def render_report(report: Report, plain: bool = False, precision: int = 2) -> list[RenderableType]:
+    """One student's report: each graded step's marked cells, the work for a first wrong cell, a summary."""
+    who = f" ({report.name})" if report.name else ""
+    out: list[RenderableType] = [
+        Text(f"Answers: {report.answers}{who}", style="" if plain else "bold"),
+        Text(f"Problem: {report.problem}", style="" if plain else "bold"),
+        Text(_method(report.trace), style="" if plain else "dim"),
+        Text(LEGEND, style="" if plain else "dim"),
+    ]
+    for step in report.steps:
+        hue = "" if plain else colour(step.name)
+        out.append(Text(""))
+        title = f" Step {step.number} · {step.name} "
+        out.append(
+            Rule(
+                Text(title, style=f"bold {hue}".strip()),
+                align="left",
+                characters="-" if plain else "─",
+                style=hue,
+            )
+        )
+        out.append(_step_table(report, step, plain, precision))
+        if step.work:
+            out.append(Text("First wrong cell, worked:", style="" if plain else "bold"))
+            out.extend(Text("  " + line, style="" if plain else "italic") for line in step.work)
+    out.append(Text(""))
+    out.append(Text(summary_line(report), style="" if plain else "bold"))
+    return out
+
+
+def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Table:
+    """A whole class: one row per file with its score and each step's credited cells."""
+    names: list[str] = []
+    for r in results:
+        if isinstance(r, Report):
+            names.extend(s.name for s in r.steps if s.name not in names)
+    table = Table(box=ASCII if plain else ROUNDED, header_style="" if plain else "bold")
+    for heading in ("file", "name", "score", "%"):
+        table.add_column(heading, justify="right" if heading in ("score", "%") else "left", no_wrap=True)
+    for name in names:
+        table.add_column(
+            name, justify="right", header_style="" if plain else f"bold {colour(name)}", no_wrap=True
+        )
+    failed = any(isinstance(r, Failure) for r in results)
+    if failed:
+        table.add_column("error", no_wrap=True)
+    for r in results:
+        if isinstance(r, Failure):
+            style = "" if plain else VERDICT_STYLES["wrong"]
+            message = r.error.removeprefix(f"{r.answers}: ")  # the file column already names it
+            table.add_row(r.answers, "", "", "", *("" for _ in names), Text(message, style=style))
+            continue
+        steps = {s.name: s for s in r.steps}
+        cells = [
+            f"{steps[n].count('correct') + steps[n].count('carried')}/{steps[n].total}" if n in steps else "–"
+            for n in names
+        ]
+        percent = f"{100 * r.score / r.total:.1f}" if r.total else ""
+        table.add_row(
+            r.answers, r.name or "", f"{r.score}/{r.total}", percent, *cells, *([""] if failed else [])
+        )
+    return table
+
+
+def _method(trace: Trace) -> str:
+    """The method the answers are graded by, in one line."""
+    o = trace.options
+    scale = {"sqrt": f"÷√{trace.problem.d_k}", "floor-half": "⌊x/2⌋", "none": "no scaling"}[o.scale]
+    exp = "e^x" if o.base is None else f"{o.base}^x"
+    return f"{o.convention} convention · scale {scale} · {exp} · mask {o.mask}"
+
+
+def min_width(renderables: Sequence[RenderableType]) -> int:
+    """The width below which some table of the report would have to be cut."""
+    console = Console(width=10_000, file=io.StringIO())
+    return max(Measurement.get(console, console.options, r).minimum for r in renderables)
+
+
+def natural_width(renderable: RenderableType) -> int:
+    """The width a renderable takes when nothing is squeezed."""
+    console = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(console, console.options, renderable).maximum
+
+
+def class_lines(results: Sequence[Report | Failure]) -> list[str]:
+    """One line per file under the class table: its summary, or why it could not be graded."""
+    return [
+        f"{r.answers}: {summary_line(r)}" if isinstance(r, Report) else f"Error: {r.error}" for r in results
+    ]
+
+
+def gradebook_csv(results: Sequence[Report | Failure]) -> str:
+    """The gradebook as CSV text, one row per file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(gradebook_rows(results))
+    return buffer.getvalue()
