@@ -16,8 +16,9 @@ from rich.console import Console
 
 from . import __version__
 from .errors import BythandError, ProblemError
+from .generate import named_problem
 from .numbers import NumberMode
-from .problem import build_problem, template_text
+from .problem import build_problem, check_convention, example_names, load_example, template_text
 from .walk import walk
 
 
@@ -81,24 +82,33 @@ def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     return value
 
 
-def write_atomic(path: Path, text: str, force: bool) -> None:
-    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
+def check_writable(path: Path, force: bool) -> None:
+    """Refuse a target that is a folder, exists (without --force) or has no folder to go in."""
     if path.is_dir():
         raise ProblemError(f"{path}: is a folder; give a file name")
     if path.exists() and not force:
         raise ProblemError(f"{path}: already exists; use --force to overwrite it")
+    if not path.parent.is_dir():
+        raise ProblemError(f"{path}: the folder {path.parent} does not exist")
+
+
+def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
+    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
+    check_writable(path, force)
     folder = path.parent
-    if not folder.is_dir():
-        raise ProblemError(f"{path}: the folder {folder} does not exist")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ProblemError(f"{path}: cannot write there ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file gets the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -139,6 +149,14 @@ def run(
             rich_help_panel=METHOD_PANEL,
             show_default=False,
         ),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="A ready problem (see: bythand examples).", show_default=False),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="The problem of a printed worksheet, by its id.", show_default=False),
     ] = None,
     convention: Annotated[
         str | None,
@@ -212,7 +230,14 @@ def run(
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     mode = cast(NumberMode, _choice(numbers, NUMBER_MODES, "--numbers"))
     steps = parse_steps(step) if step is not None else None
-    base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, heads)
+    inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
+    others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
+    others += ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
+    named = named_problem(example, sheet, others)
+    if named is not None:
+        base = named.in_convention(check_convention(convention, "--convention")) if convention else named
+    else:
+        base = build_problem(problem, inline, convention, heads)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
     if steps is not None:
@@ -244,6 +269,135 @@ def _console(plain: bool) -> Console:
     if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
         return Console(color_system=None, highlight=False, markup=False, emoji=False)
     return Console(highlight=False, markup=False, emoji=False)
+
+
+@app.command()
+def examples() -> None:
+    """List the ready problems that ship with bythand."""
+    names = example_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:<{width}}  {load_example(name).title}")
+    print("\nUse one: bythand run --example NAME, or bythand worksheet --example NAME")
+
+
+SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --random)", "Output"
+
+
+def _opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
+    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
+
+
+@app.command()
+def worksheet(
+    problem: ProblemArg = None,
+    example: Annotated[
+        str | None, _opt("A ready problem (see: bythand examples).", SOURCE_PANEL, "NAME")
+    ] = None,
+    sheet: Annotated[str | None, _opt("Rebuild the sheet with this id.", SOURCE_PANEL, "ID")] = None,
+    random: Annotated[
+        bool, _opt("Make random hand-friendly problems.", RANDOM_PANEL, None, "--random")
+    ] = False,
+    count: Annotated[int, _opt("How many random sheets (default 1).", RANDOM_PANEL, "N")] = 1,
+    seed: Annotated[int, _opt("The seed of a random class set (default 1).", RANDOM_PANEL, "S")] = 1,
+    tokens: Annotated[int | None, _opt("Tokens n (2 to 8).", RANDOM_PANEL, "N")] = None,
+    dim: Annotated[int | None, _opt("Features d (2 to 8).", RANDOM_PANEL, "D")] = None,
+    dk: Annotated[int | None, _opt("Width d_k of queries and keys (1 to 8).", RANDOM_PANEL, "K")] = None,
+    dv: Annotated[int | None, _opt("Width d_v of values (1 to 8).", RANDOM_PANEL, "V")] = None,
+    difficulty: Annotated[
+        str, _opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
+    ] = "medium",
+    heads: Annotated[int, _opt("Heads (1 to 4).", RANDOM_PANEL, "H")] = 1,
+    approx: Annotated[
+        bool | None,
+        _opt("The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.", METHOD_PANEL, None, "--approx/--no-approx"),
+    ] = None,
+    mask: Annotated[str | None, _opt("none, or causal.", METHOD_PANEL, "NAME")] = None,
+    key: Annotated[
+        bool, _opt("Also write the answer key (FILE-key.pdf).", OUTPUT_PANEL, None, "--key")
+    ] = False,
+    key_only: Annotated[bool, _opt("Write only the answer key.", OUTPUT_PANEL, None, "--key-only")] = False,
+    fill: Annotated[
+        str | None, _opt("Print these steps already worked: Q,K,V or 2,5.", OUTPUT_PANEL, "STEPS")
+    ] = None,
+    paper: Annotated[str, _opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
+    output_format: Annotated[
+        str | None, _opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        _opt(
+            "FILE.pdf (all sheets in one file) or DIR/ (one file per sheet).",
+            OUTPUT_PANEL,
+            "PATH",
+            "--output",
+            "-o",
+        ),
+    ] = None,
+    force: Annotated[bool, _opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
+) -> None:
+    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
+    from .generate import make_params
+    from .render import worksheet as ws
+
+    random_flags = {"--tokens": tokens, "--dim": dim, "--dk": dk, "--dv": dv}
+    if not random:
+        used = [f for f, v in random_flags.items() if v is not None]
+        used += (
+            ["--count"] * (count != 1)
+            + ["--heads"] * (heads != 1)
+            + ["--difficulty"] * (difficulty != "medium")
+        )
+        if used:
+            raise ProblemError(f"{used[0]} makes random problems; add --random")
+    params = (
+        make_params(
+            tokens, dim, dk, dv, difficulty, True if approx is None else approx, mask or "none", heads
+        )
+        if random
+        else None
+    )
+    fills = ws.parse_fill(fill)
+    if paper not in ws.PAPERS:
+        raise ProblemError(f"--paper: unknown paper {paper!r} (choose a4 or us-letter)")
+    sheets = ws.build_sheets(
+        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
+    )
+    fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
+    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only)
+    paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
+    for path in paths:  # refuse before compiling anything: all the files or none
+        check_writable(path, force)
+    files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
+    for path, content in files:
+        write_atomic(path, content, force)
+    print(
+        f"Wrote {', '.join(str(p) for p in paths)}"
+        if len(paths) <= 4
+        else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
+    )
+
+
+def _worksheet_target(
+    output: Path | None, output_format: str | None, sheets: list[Any]
+) -> tuple[Any, Path, bool]:
+    """(format, path without suffix, one file per sheet?) from -o and --format."""
+    from .render.worksheet import FORMATS
+
+    fmt = _choice(output_format, FORMATS, "--format") if output_format is not None else None
+    if output is not None and (str(output).endswith(("/", os.sep)) or output.is_dir()):
+        if not output.is_dir():
+            raise ProblemError(f"{output}: no such folder")
+        return fmt or "pdf", output, True
+    if output is None:
+        name = sheets[0].sheet_id if len(sheets) == 1 else "sheets"
+        return fmt or "pdf", Path(name), False
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        if fmt is not None and fmt != suffix:
+            raise ProblemError(f"-o {output}: the name says {suffix}, but --format says {fmt}")
+        return suffix, output.with_suffix(""), False
+    return fmt or "pdf", output, False
 
 
 @app.command()

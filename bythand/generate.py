@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import BythandError
 from .numbers import Matrix, exact_matrix, is_exact
-from .problem import Options, Problem
+from .problem import Options, Problem, load_example
 from .walk import MASKED, walk
 
 GENERATOR_VERSION = 1  # bump when any draw below changes: old ids must keep their problems
@@ -360,14 +360,22 @@ def hand_friendly(problem: Problem, uniform_ok: bool = False) -> bool:
     return True
 
 
+def _title(p: Params) -> str:
+    parts = [f"{p.dim} features", f"{p.tokens} tokens", f"d_k = {p.dk}"]
+    if p.heads > 1:
+        parts.append(f"{p.heads} heads")
+    if p.mask:
+        parts.append("causal mask")
+    return "Self-attention by hand: " + ", ".join(parts)
+
+
 def generate(params: Params, seed: int) -> Problem:
     """The problem of this seed: the first hand-friendly draw of a generator seeded by (params, seed)."""
     rng = SplitMix((_pack(params) << 41) + seed)  # seeds stay below 2**41
     for attempt in range(MAX_ATTEMPTS):
         problem = _draw(rng, params, attempt * PHASES // MAX_ATTEMPTS)
         if problem is not None:
-            sid = sheet_id(params, seed)
-            return replace(problem, title=f"Self-attention by hand · sheet {sid}", source=f"sheet {sid}")
+            return replace(problem, title=_title(params), source=f"sheet {sheet_id(params, seed)}")
     raise BythandError(  # pragma: no cover - the bounds are loose enough for every supported size
         f"no hand-friendly problem found for {params} after {MAX_ATTEMPTS} draws; try other sizes"
     )
@@ -402,3 +410,15 @@ def class_set(params: Params, seed: int, count: int) -> list[tuple[str, Problem]
     if len(out) < count:
         raise BythandError(f"only {len(out)} distinct problems exist at these sizes; ask for fewer or larger")
     return out
+
+
+def named_problem(example: str | None, sheet: str | None, others: list[str]) -> Problem | None:
+    """The problem of --example NAME or --sheet ID, if one was given (and nothing else names one)."""
+    chosen = [flag for flag, value in (("--example", example), ("--sheet", sheet)) if value is not None]
+    if not chosen:
+        return None
+    if len(chosen) + len(others) > 1:
+        raise BythandError(
+            f"{chosen[0]} names the whole problem; leave out {', '.join((chosen + others)[1:])}"
+        )
+    return load_example(example) if example is not None else problem_from_sheet_id(sheet or "")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BythandError
-from ..numbers import MINUS, Matrix, NumberMode, cell, format_number, is_exact
-from ..walk import MASKED, Trace
+from ..generate import Params, class_set, generate, parse_sheet_id, sheet_id
+from ..numbers import MINUS, Matrix, NumberMode, cell, format_number
+from ..problem import EXAMPLE_NAME, load_example, load_problem
+from ..walk import MASKED, Trace, walk
 from .labels import display_mode, labels, matrix_mode
 from .palette import MASKED_STYLE, base_name, colour, tint
 
@@ -94,7 +98,9 @@ def parse_fill(text: str | None) -> frozenset[str]:
             chosen.add(part)
         else:
             valid = ", ".join(FILL_STEPS)
-            raise BythandError(f"--fill: unknown step {part!r} (choose from {valid}, or step numbers 2 to 11)")
+            raise BythandError(
+                f"--fill: unknown step {part!r} (choose from {valid}, or step numbers 2 to 11)"
+            )
     return frozenset(chosen)
 
 
@@ -127,7 +133,9 @@ class Layout:
         w = max(lw + cw * m.shape[1], MIN_BOX_W * s)
         h = th + hh + ch * m.shape[0]
         mode = matrix_mode(m, self.mode)
-        cells = [[self._cell(name, m, i, j, mode, filled) for j in range(m.shape[1])] for i in range(m.shape[0])]
+        cells = [
+            [self._cell(name, m, i, j, mode, filled) for j in range(m.shape[1])] for i in range(m.shape[0])
+        ]
         hue = colour(name)
         data = {
             "kind": kind,
@@ -149,7 +157,9 @@ class Layout:
         }
         return Box(kind, name, step, head, filled, given, w, h, data)
 
-    def _cell(self, name: str, m: Matrix, i: int, j: int, mode: NumberMode, filled: bool) -> dict[str, Any] | None:
+    def _cell(
+        self, name: str, m: Matrix, i: int, j: int, mode: NumberMode, filled: bool
+    ) -> dict[str, Any] | None:
         """A cell's JSON: masked cells always show (−∞, then 0); others only when filled."""
         masked = self._masked(name, i, j)
         if not filled and not masked:
@@ -158,7 +168,11 @@ class Layout:
         if masked:
             text = "−∞" if isinstance(v, float) and v == MASKED else "0"
             return {"text": text, "masked": True}
-        if isinstance(v, Fraction) and v.denominator != 1 and (mode == "fraction" or format_number(v, mode) == f"{v.numerator}/{v.denominator}"):
+        if (
+            isinstance(v, Fraction)
+            and v.denominator != 1
+            and (mode == "fraction" or format_number(v, mode) == f"{v.numerator}/{v.denominator}")
+        ):
             return {"num": _minus(str(v.numerator)), "den": str(v.denominator)}
         return {"text": _minus(format_number(v, mode, 2))}
 
@@ -250,7 +264,9 @@ def _place(panels: list[Panel], width: float, first: float, later: float, s: flo
             row.right.data.update(x=round(x + left_w, 3), y=round(top, 3), side="right")
             pages[-1].append(row.right)
             if row.left is not None:
-                row.left.data.update(x=round(x + left_w - pair_gap - row.left.width, 3), y=round(top, 3), side="left")
+                row.left.data.update(
+                    x=round(x + left_w - pair_gap - row.left.width, 3), y=round(top, 3), side="left"
+                )
                 pages[-1].append(row.left)
             y += h + row_gap
             col_w = max(col_w, panel_w)
@@ -335,22 +351,108 @@ def source(data: dict[str, Any]) -> str:
     return text.replace(line, f"#let data = json(bytes({literal}))")
 
 
+@functools.cache
+def _compiler() -> Any:
+    """One typst compiler per run: fonts load once, so a class set compiles quickly."""
+    import typst  # only the worksheet path pays for loading the compiler
+
+    return typst.Compiler(ignore_system_fonts=True)
+
+
 def compile_document(data: dict[str, Any], fmt: OutputFormat) -> list[bytes]:
     """Compile with typst: one PDF, or one PNG or SVG per page, or the .typ source itself."""
     if fmt == "typ":
         return [source(data).encode("utf-8")]
-    import typst  # only the worksheet path pays for loading the compiler
+    import typst
 
     try:
-        out = typst.compile(
-            template_text().encode("utf-8"),
+        # Embedded fonts only (ignore_system_fonts) and a fixed timestamp: the same bytes on every machine.
+        out = _compiler().compile(
+            input=template_text().encode("utf-8"),
             format=fmt,
             sys_inputs={DATA_KEY: data_json(data)},
-            ignore_system_fonts=True,  # the embedded fonts only: the same bytes on every machine
             timestamp=TIMESTAMP,
-            ppi=PPI if fmt == "png" else None,
+            ppi=PPI,
         )
     except typst.TypstError as exc:  # pragma: no cover - the template is tested; this is a bug
         raise RuntimeError(f"typst could not compile the worksheet: {exc.message}") from None
-    return out if isinstance(out, list) else [out]
+    return list(out) if isinstance(out, list) else [out]
 
+
+@dataclass(frozen=True)
+class Document:
+    """One output document: the sheets it holds, whether it is the key, and where it goes."""
+
+    path: Path
+    sheets: tuple[Sheet, ...]
+    key: bool
+
+
+def plan(sheets: Sequence[Sheet], target: Path, per_sheet: bool, key: bool, key_only: bool) -> list[Document]:
+    """The documents to write: all sheets in one file (and FILE-key), or one file per sheet in a folder."""
+    kinds = [True] if key_only else [False, True] if key else [False]
+    groups = [(target / s.sheet_id, (s,)) for s in sheets] if per_sheet else [(target, tuple(sheets))]
+    out = []
+    for base, group in groups:
+        for is_key in kinds:
+            path = base.with_name(base.name + "-key") if is_key else base
+            out.append(Document(path, group, is_key))
+    return out
+
+
+def render_document(
+    doc: Document, fmt: OutputFormat, fill: frozenset[str], paper: str
+) -> list[tuple[Path, bytes]]:
+    """The files of one document: NAME.pdf, or NAME.png / NAME-1.png, NAME-2.png, ... per page."""
+    data = document_data(doc.sheets, doc.key, fill, paper)
+    parts = compile_document(data, fmt)
+    if len(parts) == 1:
+        return [(doc.path.with_name(f"{doc.path.name}.{fmt}"), parts[0])]
+    return [(doc.path.with_name(f"{doc.path.name}-{i}.{fmt}"), part) for i, part in enumerate(parts, 1)]
+
+
+def page_count(doc: Document, paper: str, fill: frozenset[str]) -> int:
+    """How many pages a document has (known before compiling: the layout is computed here)."""
+    return sum(len(layout(s.trace, doc.key, fill, paper)) for s in doc.sheets)
+
+
+def file_names(doc: Document, fmt: OutputFormat, paper: str, fill: frozenset[str]) -> list[Path]:
+    """The paths render_document will return, so the CLI can refuse to overwrite before compiling."""
+    pages = 1 if fmt in ("pdf", "typ") else page_count(doc, paper, fill)
+    if pages == 1:
+        return [doc.path.with_name(f"{doc.path.name}.{fmt}")]
+    return [doc.path.with_name(f"{doc.path.name}-{i}.{fmt}") for i in range(1, pages + 1)]
+
+
+def build_sheets(
+    path: Path | None,
+    example: str | None,
+    sheet: str | None,
+    random: Params | None,
+    seed: int,
+    count: int,
+    approx: bool | None,
+    mask: str | None,
+) -> list[Sheet]:
+    """The sheets asked for: a problem file, a ready example, one sheet id, or a random class set."""
+    given = [flag for flag, value in (("PROBLEM", path), ("--example", example), ("--sheet", sheet),
+                                      ("--random", random)) if value is not None]  # fmt: skip
+    if len(given) > 1:
+        raise BythandError(f"give one of PROBLEM, --example, --sheet or --random, not {' and '.join(given)}")
+    if random is not None or sheet is not None:
+        if random is not None:
+            pairs = class_set(random, seed, count)
+        elif approx is not None or mask is not None:
+            raise BythandError("--sheet: the id fixes the method; leave out --approx, --no-approx and --mask")
+        else:
+            params, sheet_seed = parse_sheet_id(sheet or "")
+            pairs = [(sheet_id(params, sheet_seed), generate(params, sheet_seed))]
+        return [Sheet(walk(p), sid, f"bythand check --sheet {sid} answers.toml", p.title) for sid, p in pairs]
+    if path is not None:
+        problem, name = load_problem(path), path.stem
+        check = f"bythand check {path.name} answers.toml"
+    else:
+        name = example or EXAMPLE_NAME
+        problem, check = load_example(name), f"bythand check --example {name} answers.toml"
+    problem = problem.in_convention("columns").with_options(approx=approx, mask=mask)
+    return [Sheet(walk(problem), name, check, problem.title)]
