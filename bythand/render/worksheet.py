@@ -37,7 +37,7 @@ GIVEN_W, GIVEN_H = 6.0, 6.0  # given matrices hold small printed integers
 LABEL_W = 6.0
 TITLE_H = 5.0
 COLHEAD_H = 3.8
-MIN_BOX_W = 27.0  # room for a box's title ("2 Q = W_Q X")
+MIN_BOX_W = 30.0  # room for a box's title ("2 Q = W_Q X")
 PAIR_GAP = 3.0  # between a left operand and the product it sits beside
 ROW_GAP = 2.5  # between stacked rows of a panel
 COLUMN_GAP = 7.0  # between columns of panels
@@ -231,42 +231,45 @@ def _minus(text: str) -> str:
 
 
 def _place(panels: list[Panel], width: float, first: float, later: float, s: float) -> list[list[Box]] | None:
-    """Flow panels into columns and pages (a panel starts a new column); None if a box cannot fit."""
+    """Flow panels down columns, columns across pages; None if a box cannot fit on any page.
+
+    A panel goes under the one before it when all of it fits there, else it starts a new column,
+    so a cross is split over columns only when it is taller than a page.
+    """
     pages: list[list[Box]] = [[]]
-    x, col_w = 0.0, 0.0
+    x, y, col_w = 0.0, 0.0, 0.0
     row_gap, pair_gap, col_gap = ROW_GAP * s, PAIR_GAP * s, COLUMN_GAP * s
 
     def height() -> float:
         return first if len(pages) == 1 else later
 
+    def new_column(panel_w: float) -> None:
+        nonlocal x, y, col_w
+        if pages[-1]:
+            x, y, col_w = x + col_w + col_gap, 0.0, 0.0
+        if x + panel_w > width:  # no room beside: the next page
+            pages.append([])
+            x, y, col_w = 0.0, 0.0, 0.0
+
     for panel in panels:
         left_w = max((r.left.width for r in panel.rows if r.left is not None), default=0.0)
         left_w = left_w + pair_gap if left_w else 0.0
-        right_w = max(r.right.width for r in panel.rows)
-        panel_w = left_w + right_w
-        if panel_w > width:
+        panel_w = left_w + max(r.right.width for r in panel.rows)
+        heights = [max(r.right.height, r.left.height if r.left else 0.0) for r in panel.rows]
+        if panel_w > width or max(heights) > min(first, later):
             return None
-        y = 0.0
-        started = False
-        for row in panel.rows:
-            h = max(row.right.height, row.left.height if row.left else 0.0)
-            if h > min(first, later):
-                return None
-            if not started or y + h > height():
-                # a new column beside the last one, or a new page when it would not fit
-                x = x + col_w + col_gap if pages[-1] else 0.0
-                col_w, y = 0.0, 0.0
-                if x + panel_w > width:
-                    pages.append([])
-                    x = 0.0
-                started = True
-            top = (MARGIN * 0 + (HEADER if len(pages) == 1 else STRIP)) + y
+        panel_h = sum(heights) + row_gap * (len(heights) - 1)
+        if not (pages[-1] and y + panel_h <= height() and x + panel_w <= width):
+            new_column(panel_w)
+        for row, h in zip(panel.rows, heights, strict=True):
+            if y + h > height():
+                new_column(panel_w)
+            top = (HEADER if len(pages) == 1 else STRIP) + y
             row.right.data.update(x=round(x + left_w, 3), y=round(top, 3), side="right")
             pages[-1].append(row.right)
             if row.left is not None:
-                row.left.data.update(
-                    x=round(x + left_w - pair_gap - row.left.width, 3), y=round(top, 3), side="left"
-                )
+                left_x = x + left_w - pair_gap - row.left.width
+                row.left.data.update(x=round(left_x, 3), y=round(top, 3), side="left")
                 pages[-1].append(row.left)
             y += h + row_gap
             col_w = max(col_w, panel_w)
