@@ -192,7 +192,7 @@ def _check_character(body: str) -> str:
     """Luhn mod 32: catches every single mistyped character and most swapped neighbours."""
     total = 0
     factor = 2
-    for ch in reversed(body):
+    for ch in reversed(ALPHABET[len(body) % 32] + body):  # the length too: a lost character shows
         addend = factor * ALPHABET.index(ch)
         total += addend // 32 + addend % 32
         factor = 3 - factor
