@@ -272,9 +272,16 @@ def _console(plain: bool) -> Console:
 
 
 @app.command()
-def examples() -> None:
+def examples(
+    names_only: Annotated[
+        bool, typer.Option("--names", help="Only the names, one a line (for scripts).")
+    ] = False,
+) -> None:
     """List the ready problems that ship with bythand."""
     names = example_names()
+    if names_only:
+        print("\n".join(names))
+        return
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:<{width}}  {load_example(name).title}")
