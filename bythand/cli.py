@@ -365,8 +365,6 @@ def worksheet(
         else None
     )
     fills = ws.parse_fill(fill)
-    if paper not in ws.PAPERS:
-        raise ProblemError(f"--paper: unknown paper {paper!r} (choose a4 or us-letter)")
     sheets = ws.build_sheets(
         problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
     )

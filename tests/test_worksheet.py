@@ -214,6 +214,8 @@ def test_existing_files_are_kept_without_force(cli: Runner, tmp_path: Path) -> N
 
 
 def test_run_and_help_do_not_load_typst() -> None:
-    code = "import sys\nfrom bythand.cli import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
-    code += "assert 'typst' not in sys.modules, 'typst was imported'\n"
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    for args in (["run"], ["--help"], ["worksheet", "--help"], ["examples"]):
+        code = "import sys\nfrom bythand.cli import main\n"
+        code += f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        code += "assert 'typst' not in sys.modules, 'typst was imported'\n"
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -50,12 +50,7 @@ FILL_STEPS |= {"concat": 10, "O": 11}
 class Box:
     """One matrix drawn as a titled grid; x and y are set when its row is placed on a page."""
 
-    kind: str
     name: str  # the trace's name of the matrix shown
-    step: int | None
-    head: int | None
-    filled: bool
-    given: bool
     width: float = 0.0
     height: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)
@@ -71,7 +66,7 @@ class Row:
 
 @dataclass
 class Panel:
-    """Rows stacked in one column; a panel starts a new column and its right boxes line up."""
+    """Rows stacked in a column, their right boxes lined up: one cross of the by-hand layout."""
 
     rows: list[Row]
 
@@ -155,7 +150,7 @@ class Layout:
             "size": round(8.5 * s if given else 8 * s, 2),
             "dk": self.trace.problem.d_k_of(self.trace.problem.heads[max(0, (head or 1) - 1)]),
         }
-        return Box(kind, name, step, head, filled, given, w, h, data)
+        return Box(name, w, h, data)
 
     def _cell(
         self, name: str, m: Matrix, i: int, j: int, mode: NumberMode, filled: bool
@@ -168,11 +163,7 @@ class Layout:
         if masked:
             text = "−∞" if isinstance(v, float) and v == MASKED else "0"
             return {"text": text, "masked": True}
-        if (
-            isinstance(v, Fraction)
-            and v.denominator != 1
-            and (mode == "fraction" or format_number(v, mode) == f"{v.numerator}/{v.denominator}")
-        ):
+        if isinstance(v, Fraction) and "/" in format_number(v, mode):  # shown as a fraction: stack it
             return {"num": _minus(str(v.numerator)), "den": str(v.denominator)}
         return {"text": _minus(format_number(v, mode, 2))}
 
@@ -191,8 +182,7 @@ class Layout:
             pre = p.prefix(i)
             head = i + 1 if multi else None
             rows: list[Row] = []
-            if i == 0 or multi:
-                rows.append(Row(self.box("X", "X", 1, None)))
+            rows.append(Row(self.box("X", "X", 1, None)))  # each head's cross has X on top
             ws = {k: self.box(k, pre + k, 1, head) for k in ("WQ", "WK", "WV")}
             rows.append(Row(self.box("Q", pre + "Q", 2, head), ws["WQ"]))
             if p.C is not None:
@@ -289,7 +279,7 @@ def layout(trace: Trace, key: bool, fill: frozenset[str], paper: str) -> list[li
             best = pages
     if best is None:
         raise BythandError("this problem is too large to print on a sheet; use fewer tokens or features")
-    return [[{**b.data, "name": b.name, "x": b.data["x"], "y": b.data["y"]} for b in page] for page in best]
+    return [[{**b.data, "name": b.name} for b in page] for page in best]
 
 
 def method(trace: Trace) -> dict[str, Any]:
