@@ -9,7 +9,7 @@ import sys
 import tempfile
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from .generate import named_problem
 from .numbers import NumberMode
 from .problem import build_problem, check_convention, example_names, load_example, template_text
 from .walk import walk
+
+if TYPE_CHECKING:
+    from .render.worksheet import OutputFormat
 
 
 class ExitStatus(IntEnum):
@@ -332,7 +335,7 @@ def worksheet(
         str | None, _opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
     ] = None,
     output: Annotated[
-        Path | None,
+        str | None,
         _opt(
             "FILE.pdf (all sheets in one file) or DIR/ (one file per sheet).",
             OUTPUT_PANEL,
@@ -344,26 +347,9 @@ def worksheet(
     force: Annotated[bool, _opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
 ) -> None:
     """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
-    from .generate import make_params
     from .render import worksheet as ws
 
-    random_flags = {"--tokens": tokens, "--dim": dim, "--dk": dk, "--dv": dv}
-    if not random:
-        used = [f for f, v in random_flags.items() if v is not None]
-        used += (
-            ["--count"] * (count != 1)
-            + ["--heads"] * (heads != 1)
-            + ["--difficulty"] * (difficulty != "medium")
-        )
-        if used:
-            raise ProblemError(f"{used[0]} makes random problems; add --random")
-    params = (
-        make_params(
-            tokens, dim, dk, dv, difficulty, True if approx is None else approx, mask or "none", heads
-        )
-        if random
-        else None
-    )
+    params = ws.random_params(random, count, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
     sheets = ws.build_sheets(
         problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
@@ -384,25 +370,28 @@ def worksheet(
 
 
 def _worksheet_target(
-    output: Path | None, output_format: str | None, sheets: list[Any]
-) -> tuple[Any, Path, bool]:
+    output: str | None, output_format: str | None, sheets: list[Any]
+) -> tuple[OutputFormat, Path, bool]:
     """(format, path without suffix, one file per sheet?) from -o and --format."""
     from .render.worksheet import FORMATS
 
-    fmt = _choice(output_format, FORMATS, "--format") if output_format is not None else None
-    if output is not None and (str(output).endswith(("/", os.sep)) or output.is_dir()):
-        if not output.is_dir():
-            raise ProblemError(f"{output}: no such folder")
-        return fmt or "pdf", output, True
+    fmt = cast("OutputFormat | None", _choice(output_format, FORMATS, "--format") if output_format else None)
     if output is None:
         name = sheets[0].sheet_id if len(sheets) == 1 else "sheets"
         return fmt or "pdf", Path(name), False
-    suffix = output.suffix.lower().lstrip(".")
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():  # -o DIR/: one file per sheet
+        if not path.is_dir():
+            raise ProblemError(
+                f"-o {output}: no such folder; make it first (mkdir {output.rstrip('/' + os.sep)})"
+            )
+        return fmt or "pdf", path, True
+    suffix = path.suffix.lower().lstrip(".")
     if suffix in FORMATS:
         if fmt is not None and fmt != suffix:
             raise ProblemError(f"-o {output}: the name says {suffix}, but --format says {fmt}")
-        return suffix, output.with_suffix(""), False
-    return fmt or "pdf", output, False
+        return cast("OutputFormat", suffix), path.with_suffix(""), False
+    return fmt or "pdf", path, False
 
 
 @app.command()

@@ -192,6 +192,10 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ)\n"),
         (["-o", "s.png", "--format", "pdf"], "Error: -o s.png: the name says png, but --format says pdf\n"),
         (
+            ["--random", "-o", "no-such-folder/"],
+            "Error: -o no-such-folder/: no such folder; make it first (mkdir no-such-folder)\n",
+        ),
+        (
             ["--fill", "Q,W"],
             "Error: --fill: unknown step 'W' (choose from Q, K, V, KT, S, scaled, E, sums, A, "
             "Z, concat, O, or step numbers 2 to 11)\n",

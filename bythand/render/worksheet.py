@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BythandError
-from ..generate import Params, class_set, generate, parse_sheet_id, sheet_id
+from ..generate import Params, class_set, generate, make_params, parse_sheet_id, sheet_id
 from ..numbers import MINUS, Matrix, NumberMode, cell, format_number
 from ..problem import EXAMPLE_NAME, load_example, load_problem
 from ..walk import MASKED, Trace, walk
@@ -415,6 +415,30 @@ def file_names(doc: Document, fmt: OutputFormat, paper: str, fill: frozenset[str
     if pages == 1:
         return [doc.path.with_name(f"{doc.path.name}.{fmt}")]
     return [doc.path.with_name(f"{doc.path.name}-{i}.{fmt}") for i in range(1, pages + 1)]
+
+
+def random_params(
+    random: bool,
+    count: int,
+    tokens: int | None,
+    dim: int | None,
+    dk: int | None,
+    dv: int | None,
+    difficulty: str,
+    heads: int,
+    approx: bool | None,
+    mask: str | None,
+) -> Params | None:
+    """The parameters of --random, or None; a random-only flag without --random is an error."""
+    if not random:
+        used = [flag for flag, value in (("--tokens", tokens), ("--dim", dim), ("--dk", dk), ("--dv", dv))
+                if value is not None]  # fmt: skip
+        used += ["--count"] * (count != 1) + ["--heads"] * (heads != 1)
+        used += ["--difficulty"] * (difficulty != "medium")
+        if used:
+            raise BythandError(f"{used[0]} makes random problems; add --random")
+        return None
+    return make_params(tokens, dim, dk, dv, difficulty, approx is not False, mask or "none", heads)
 
 
 def build_sheets(
