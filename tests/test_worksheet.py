@@ -223,3 +223,11 @@ def test_run_and_help_do_not_load_typst() -> None:
         code += f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
         code += "assert 'typst' not in sys.modules, 'typst was imported'\n"
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_a_long_title_is_shortened_to_two_header_lines() -> None:
+    trace = walk(builtin_example())
+    long = "word " * 40
+    data = ws.document_data([ws.Sheet(trace, "x", "check", long)], key=False, fill=frozenset(), paper="a4")
+    title = data["sheets"][0]["title"]
+    assert len(title) == ws.MAX_TITLE and title.endswith("…") and long.startswith(title[:-1])

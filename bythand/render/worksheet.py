@@ -41,6 +41,7 @@ MIN_BOX_W = 30.0  # room for a box's title ("2 Q = W_Q X")
 PAIR_GAP = 3.0  # between a left operand and the product it sits beside
 ROW_GAP = 2.5  # between stacked rows of a panel
 COLUMN_GAP = 7.0  # between columns of panels
+MAX_TITLE = 90  # characters: two lines of the header at most
 SCALES = (1.0, 0.95, 0.9, 0.85)  # shrink a little before flowing onto another page
 FILL_STEPS = {"Q": 2, "K": 2, "V": 2, "KT": 3, "S": 4, "scaled": 5, "E": 6, "sums": 7, "A": 8, "Z": 9}
 FILL_STEPS |= {"concat": 10, "O": 11}
@@ -221,25 +222,30 @@ def _minus(text: str) -> str:
 
 
 def _place(panels: list[Panel], width: float, first: float, later: float, s: float) -> list[list[Box]] | None:
-    """Flow panels down columns, columns across pages; None if a box cannot fit on any page.
+    """Place panels on pages; None if a box cannot fit on any page.
 
-    A panel goes under the one before it when all of it fits there, else it starts a new column,
-    so a cross is split over columns only when it is taller than a page.
+    A panel goes beside the last one when the page is wide enough (as the crosses sit on paper),
+    else under an earlier column with room, else on a new page; a panel taller than the page
+    continues in the next column.
     """
     pages: list[list[Box]] = [[]]
-    x, y, col_w = 0.0, 0.0, 0.0
+    columns: list[list[float]] = []  # the current page's columns: [x, width, bottom]
     row_gap, pair_gap, col_gap = ROW_GAP * s, PAIR_GAP * s, COLUMN_GAP * s
 
     def height() -> float:
         return first if len(pages) == 1 else later
 
-    def new_column(panel_w: float) -> None:
-        nonlocal x, y, col_w
-        if pages[-1]:
-            x, y, col_w = x + col_w + col_gap, 0.0, 0.0
-        if x + panel_w > width:  # no room beside: the next page
+    def beside() -> float:
+        return columns[-1][0] + columns[-1][1] + col_gap if columns else 0.0
+
+    def open_column(panel_w: float) -> list[float]:
+        x = beside()
+        if x + panel_w > width:
             pages.append([])
-            x, y, col_w = 0.0, 0.0, 0.0
+            columns.clear()
+            x = 0.0
+        columns.append([x, panel_w, 0.0])
+        return columns[-1]
 
     for panel in panels:
         left_w = max((r.left.width for r in panel.rows if r.left is not None), default=0.0)
@@ -249,20 +255,24 @@ def _place(panels: list[Panel], width: float, first: float, later: float, s: flo
         if panel_w > width or max(heights) > min(first, later):
             return None
         panel_h = sum(heights) + row_gap * (len(heights) - 1)
-        if not (pages[-1] and y + panel_h <= height() and x + panel_w <= width):
-            new_column(panel_w)
+        below = [c for c in columns if c[2] + row_gap + panel_h <= height() and c[0] + panel_w <= width]
+        if columns and beside() + panel_w > width and below:
+            col = below[0]
+            col[2] += row_gap  # a wider gap between panels than between the rows of one
+        else:
+            col = open_column(panel_w)
         for row, h in zip(panel.rows, heights, strict=True):
-            if y + h > height():
-                new_column(panel_w)
-            top = (HEADER if len(pages) == 1 else STRIP) + y
-            row.right.data.update(x=round(x + left_w, 3), y=round(top, 3), side="right")
+            if col[2] + h > height():
+                col = open_column(panel_w)
+            top = (HEADER if len(pages) == 1 else STRIP) + col[2]
+            row.right.data.update(x=round(col[0] + left_w, 3), y=round(top, 3), side="right")
             pages[-1].append(row.right)
             if row.left is not None:
-                left_x = x + left_w - pair_gap - row.left.width
+                left_x = col[0] + left_w - pair_gap - row.left.width
                 row.left.data.update(x=round(left_x, 3), y=round(top, 3), side="left")
                 pages[-1].append(row.left)
-            y += h + row_gap
-            col_w = max(col_w, panel_w)
+            col[2] += h + row_gap
+            col[1] = max(col[1], panel_w)
     return pages
 
 
@@ -313,7 +323,7 @@ def document_data(sheets: Sequence[Sheet], key: bool, fill: frozenset[str], pape
         "masked-fill": tint(MASKED_STYLE, 0.8),
         "sheets": [
             {
-                "title": s.title,
+                "title": s.title if len(s.title) <= MAX_TITLE else s.title[: MAX_TITLE - 1] + "…",
                 "id": s.sheet_id,
                 "check": s.check,
                 "method": method(s.trace),
