@@ -24,6 +24,7 @@ READ_AS = {"O": "0", "I": "1", "L": "1"}  # the letters people type for the digi
 MAX_ID_LENGTH = 16
 MAX_SEED = 10**9  # seed × 1000 + sheet number stays within the 8 base-32 characters an id has room for
 MAX_COUNT = 1000
+SEED_BITS = 41  # every sheet seed (seed × 1000 + sheet number) is below 2**41
 
 # The sizes a sheet can print; the mixed-radix packing of an id depends on these ranges.
 TOKENS = (2, 8)
@@ -40,6 +41,9 @@ MAX_SUM_DENOMINATOR = 9
 SCALED_ABS_NO_TRICKS = 3.0
 MAX_ATTEMPTS = 40  # draws of X; each head gets HEAD_ATTEMPTS draws per X
 HEAD_ATTEMPTS = 100
+# Large sizes rarely meet the bounds at first; after each share of the attempts the draws get
+# gentler: easy ranges, then at most three active rows in W_Q and W_K, then uniform columns allowed.
+PHASES = 4
 
 
 class SheetIdError(BythandError):
@@ -72,9 +76,6 @@ RANGES: dict[Difficulty, tuple[tuple[int, ...], tuple[int, ...], tuple[int, int]
     "medium": ((0, 1, 2), (1, 1, 1, -1), (1, 2)),
     "hard": ((-1, 0, 1, 1, 2), (1, 1, -1, 2), (1, 2)),
 }
-# Large sizes rarely meet the bounds at first; after each share of the attempts the draws get
-# gentler: easy ranges, then at most three active rows in W_Q and W_K, then uniform columns allowed.
-PHASES = 4
 V_VALUES: dict[Difficulty, tuple[int, ...]] = {"easy": (1, 2), "medium": (1, 2, 3), "hard": (1, 2, 3, -1)}
 
 
@@ -228,7 +229,9 @@ def parse_sheet_id(text: str) -> tuple[Params, int]:
         )
     params = _unpack(int(body[1:5].translate(_DECODE), 32))
     seed = int(body[5:].translate(_DECODE), 32)
-    if params is None or sheet_id(params, seed) != cleaned:  # only the one spelling bythand prints
+    if (
+        params is None or seed >> SEED_BITS or sheet_id(params, seed) != cleaned
+    ):  # only the one spelling bythand prints
         raise SheetIdError(f"{where} does not describe a sheet; look for a typo")
     return params, seed
 
@@ -371,7 +374,7 @@ def _title(p: Params) -> str:
 
 def generate(params: Params, seed: int) -> Problem:
     """The problem of this seed: the first hand-friendly draw of a generator seeded by (params, seed)."""
-    rng = SplitMix((_pack(params) << 41) + seed)  # seeds stay below 2**41
+    rng = SplitMix((_pack(params) << SEED_BITS) + seed)  # one stream per (parameters, seed)
     for attempt in range(MAX_ATTEMPTS):
         problem = _draw(rng, params, attempt * PHASES // MAX_ATTEMPTS)
         if problem is not None:
