@@ -24,7 +24,7 @@ from .walk import MASKED, Trace, walk
 
 Verdict = Literal["correct", "carried", "wrong", "blank"]
 VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank")
-META_KEYS = ("name", "problem", "sheet")
+META_KEYS = ("name", "problem", "sheet", "example")
 BLANKS = ("?", "")
 MINUS_INFINITY = ("-inf", "−inf", "-∞", "−∞", "-infinity", "−infinity")
 FLOAT_SLACK = 1e-9  # an exact answer matches a decimal truth up to the float's own rounding
@@ -52,6 +52,7 @@ class Answers:
     problem: Path | None
     sheet: str | None
     matrices: dict[str, list[list[Answer | None]]]
+    example: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,14 @@ def parse_answers(data: object, path: str) -> Answers:
         problem = Path(path).parent / meta["problem"]  # relative to the answers file, as a user expects
     if not matrices:
         raise AnswersError(f"{path}: no answers to check; give steps such as Q = [[...]] or A = [[...]]")
-    return Answers(path, meta.get("name") or None, problem, meta.get("sheet") or None, matrices)
+    return Answers(
+        path,
+        meta.get("name") or None,
+        problem,
+        meta.get("sheet") or None,
+        matrices,
+        meta.get("example") or None,
+    )
 
 
 def parse_answers_text(text: str, path: str, kind: str) -> Answers:
@@ -260,29 +268,43 @@ def answer_files(paths: Sequence[Path]) -> list[Path]:
 # Finding the problem
 
 
-def sheet_problem(sheet: str, where: str) -> Problem:
-    """The problem a sheet id stands for: the one place that connects answers to the worksheet generator."""
-    raise AnswersError(
-        f"{where}: sheet ids need the worksheet generator, which this version of bythand does not have; "
-        f'give the problem file instead (problem = "file.toml" in the answers file, or as the first argument)'
-    )
+def named_answers_problem(answers: Answers) -> Problem | None:
+    """The problem an answers file names by `sheet = "ID"` or `example = "NAME"`, if it does."""
+    from .generate import problem_from_sheet_id
+    from .problem import load_example
+
+    try:
+        if answers.sheet is not None:
+            return problem_from_sheet_id(answers.sheet)
+        if answers.example is not None:
+            return load_example(answers.example)
+    except BythandError as exc:
+        raise AnswersError(f"{answers.path}: {exc}") from None
+    return None
 
 
-def problem_for(answers: Answers, given: Path | None, convention: str | None, heads: int | None) -> Problem:
-    """The problem to grade: the argument, else the answers file's problem or sheet, else the example."""
-    if given is None and answers.problem is None and answers.sheet is not None:
-        problem = sheet_problem(answers.sheet, answers.path)
+def problem_for(
+    answers: Answers, given: Path | Problem | None, convention: str | None, heads: int | None
+) -> Problem:
+    """The problem to grade: the argument (file, --sheet, --example), the answers file's, or the example."""
+    named = given if isinstance(given, Problem) else None
+    if given is None and answers.problem is None:
+        named = named_answers_problem(answers)
+    if named is not None:
+        if heads is not None:
+            raise AnswersError(
+                f"{answers.path}: --heads cannot change a problem named by a sheet id or example"
+            )
         return (
-            problem
-            if convention is None
-            else problem.in_convention(check_convention(convention, "--convention"))
+            named if convention is None else named.in_convention(check_convention(convention, "--convention"))
         )
-    if given is None and answers.problem is not None and not answers.problem.exists():
+    path = None if isinstance(given, Problem) else given
+    if path is None and answers.problem is not None and not answers.problem.exists():
         raise AnswersError(
             f"{answers.path}: its problem file {answers.problem} does not exist "
             "(a problem path is relative to the answers file)"
         )
-    return build_problem(given if given is not None else answers.problem, {}, convention, heads)
+    return build_problem(path if path is not None else answers.problem, {}, convention, heads)
 
 
 # Grading
@@ -474,7 +496,7 @@ def _and(names: Iterable[str]) -> str:
 
 def grade_files(
     files: Sequence[Path],
-    problem: Path | None,
+    problem: Path | Problem | None,
     rules: Rules,
     convention: str | None = None,
     heads: int | None = None,
@@ -507,7 +529,7 @@ def _toml_row(values: Iterable[str]) -> str:
     return "[" + ", ".join(values) + "]"
 
 
-def template_text(trace: Trace, problem_ref: str | None) -> str:
+def template_text(trace: Trace, problem_ref: str | None, named: tuple[str, str] | None = None) -> str:
     """An answers file for this problem: each step's matrix shaped and full of "?", givens as comments."""
     p, o = trace.problem, trace.options
     lines = [
@@ -521,6 +543,8 @@ def template_text(trace: Trace, problem_ref: str | None) -> str:
     ]
     if problem_ref is not None:
         lines.append(f"problem = {json.dumps(problem_ref)}")
+    if named is not None:  # ("sheet", ID) or ("example", NAME): the answers find their problem again
+        lines.append(f"{named[0]} = {json.dumps(named[1])}")
     lines += ["", "# Given:"]
     for name, m in trace.matrices.items():
         if name.rpartition(".")[2] in GIVEN_NAMES:

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from .numbers import NumberMode
+    from .problem import Problem
     from .walk import Trace
+
+if TYPE_CHECKING:
+    from .render.worksheet import OutputFormat
 
 
 class ExitStatus(IntEnum):
@@ -93,27 +97,33 @@ def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     return value
 
 
-def write_atomic(path: Path, text: str, force: bool) -> None:
-    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
+def check_writable(path: Path, force: bool) -> None:
+    """Refuse a target that is a folder, exists (without --force) or has no folder to go in."""
     if path.is_dir():
         raise ProblemError(f"{path}: is a folder; give a file name")
     if path.exists() and not force:
         raise ProblemError(f"{path}: already exists; use --force to overwrite it")
+    if not path.parent.is_dir():
+        raise ProblemError(f"{path}: the folder {path.parent} does not exist")
+
+
+def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
+    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
+    check_writable(path, force)
     folder = path.parent
-    if not folder.is_dir():
-        raise ProblemError(f"{path}: the folder {folder} does not exist")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ProblemError(f"{path}: cannot write there ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file should look like any other
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file gets the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -153,6 +163,14 @@ def run(
             rich_help_panel=METHOD_PANEL,
             show_default=False,
         ),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="A ready problem (see: bythand examples).", show_default=False),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="The problem of a printed worksheet, by its id.", show_default=False),
     ] = None,
     convention: Annotated[
         str | None,
@@ -257,10 +275,18 @@ def run(
     places = whole_number(precision, "--precision", 0, 15)
     split = whole_number(heads, "--heads", 1, 64) if heads is not None else None
     steps = parse_steps(step) if step is not None else None
-    from .problem import build_problem
+    from .generate import named_problem
+    from .problem import build_problem, check_convention
     from .walk import walk
 
-    base = build_problem(problem, {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}, convention, split)
+    inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
+    others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
+    others += ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
+    named = named_problem(example, sheet, others)
+    if named is not None:
+        base = named.in_convention(check_convention(convention, "--convention")) if convention else named
+    else:
+        base = build_problem(problem, inline, convention, split)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
     if steps is not None:
@@ -410,7 +436,7 @@ def explain(
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
-    from .problem import build_problem  # imported here too: the maths loads only in the commands that need it
+    from .problem import build_problem
     from .walk import walk
 
     base = build_problem(problem, {}, convention, heads)
@@ -425,6 +451,128 @@ def _console(plain: bool) -> Console:
     if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
         return Console(color_system=None, highlight=False, markup=False, emoji=False)
     return Console(highlight=False, markup=False, emoji=False)
+
+
+@app.command()
+def examples(
+    names_only: Annotated[
+        bool, typer.Option("--names", help="Only the names, one a line (for scripts).")
+    ] = False,
+) -> None:
+    """List the ready problems that ship with bythand."""
+    from .problem import example_names, load_example
+
+    names = example_names()
+    if names_only:
+        print("\n".join(names))
+        return
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:<{width}}  {load_example(name).title}")
+    print("\nUse one: bythand run --example NAME, or bythand worksheet --example NAME")
+
+
+SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --random)", "Output"
+
+
+def _opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
+    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
+
+
+@app.command()
+def worksheet(
+    problem: ProblemArg = None,
+    example: Annotated[
+        str | None, _opt("A ready problem (see: bythand examples).", SOURCE_PANEL, "NAME")
+    ] = None,
+    sheet: Annotated[str | None, _opt("Rebuild the sheet with this id.", SOURCE_PANEL, "ID")] = None,
+    random: Annotated[
+        bool, _opt("Make random hand-friendly problems.", RANDOM_PANEL, None, "--random")
+    ] = False,
+    count: Annotated[int, _opt("How many random sheets (default 1).", RANDOM_PANEL, "N")] = 1,
+    seed: Annotated[int, _opt("The seed of a random class set (default 1).", RANDOM_PANEL, "S")] = 1,
+    tokens: Annotated[int | None, _opt("Tokens n (2 to 8).", RANDOM_PANEL, "N")] = None,
+    dim: Annotated[int | None, _opt("Features d (2 to 8).", RANDOM_PANEL, "D")] = None,
+    dk: Annotated[int | None, _opt("Width d_k of queries and keys (1 to 8).", RANDOM_PANEL, "K")] = None,
+    dv: Annotated[int | None, _opt("Width d_v of values (1 to 8).", RANDOM_PANEL, "V")] = None,
+    difficulty: Annotated[
+        str, _opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
+    ] = "medium",
+    heads: Annotated[int, _opt("Heads (1 to 4).", RANDOM_PANEL, "H")] = 1,
+    approx: Annotated[
+        bool | None,
+        _opt("The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.", METHOD_PANEL, None, "--approx/--no-approx"),
+    ] = None,
+    mask: Annotated[str | None, _opt("none, or causal.", METHOD_PANEL, "NAME")] = None,
+    key: Annotated[
+        bool, _opt("Also write the answer key (FILE-key.pdf).", OUTPUT_PANEL, None, "--key")
+    ] = False,
+    key_only: Annotated[bool, _opt("Write only the answer key.", OUTPUT_PANEL, None, "--key-only")] = False,
+    fill: Annotated[
+        str | None, _opt("Print these steps already worked: Q,K,V or 2,5.", OUTPUT_PANEL, "STEPS")
+    ] = None,
+    paper: Annotated[str, _opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
+    output_format: Annotated[
+        str | None, _opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
+    ] = None,
+    output: Annotated[
+        str | None,
+        _opt(
+            "FILE.pdf (all sheets in one file) or DIR/ (one file per sheet).",
+            OUTPUT_PANEL,
+            "PATH",
+            "--output",
+            "-o",
+        ),
+    ] = None,
+    force: Annotated[bool, _opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
+) -> None:
+    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
+    from .render import worksheet as ws
+
+    params = ws.random_params(random, count, tokens, dim, dk, dv, difficulty, heads, approx, mask)
+    fills = ws.parse_fill(fill)
+    sheets = ws.build_sheets(
+        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
+    )
+    fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
+    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only)
+    paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
+    for path in paths:  # refuse before compiling anything: all the files or none
+        check_writable(path, force)
+    files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
+    for path, content in files:
+        write_atomic(path, content, force)
+    print(
+        f"Wrote {', '.join(str(p) for p in paths)}"
+        if len(paths) <= 4
+        else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
+    )
+
+
+def _worksheet_target(
+    output: str | None, output_format: str | None, sheets: list[Any]
+) -> tuple[OutputFormat, Path, bool]:
+    """(format, path without suffix, one file per sheet?) from -o and --format."""
+    from .render.worksheet import FORMATS
+
+    fmt = cast("OutputFormat | None", _choice(output_format, FORMATS, "--format") if output_format else None)
+    if output is None:
+        name = sheets[0].sheet_id if len(sheets) == 1 else "sheets"
+        return fmt or "pdf", Path(name), False
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():  # -o DIR/: one file per sheet
+        if not path.is_dir():
+            raise ProblemError(
+                f"-o {output}: no such folder; make it first (mkdir {output.rstrip('/' + os.sep)})"
+            )
+        return fmt or "pdf", path, True
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        if fmt is not None and fmt != suffix:
+            raise ProblemError(f"-o {output}: the name says {suffix}, but --format says {fmt}")
+        return cast("OutputFormat", suffix), path.with_suffix(""), False
+    return fmt or "pdf", path, False
 
 
 @app.command()
@@ -493,6 +641,14 @@ def check(
             "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
         ),
     ] = "terminal",
+    sheet: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="The problem of a printed sheet, by its id.", show_default=False),
+    ] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="A ready problem (bythand examples).", show_default=False),
+    ] = None,
 ) -> None:
     """Grade hand-worked answers cell by cell, with errors carried forward."""
     from .check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
@@ -501,13 +657,17 @@ def check(
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
     given = list(paths or [])
     if template:
-        _write_template(given, out, force, convention, heads, method)
+        _write_template(given, out, force, convention, heads, method, sheet, example)
         return
     if out is not None:
         raise ProblemError("--output is where --template writes; for a gradebook use --csv FILE")
-    problem = None
+    problem: Path | Problem | None = None
     if len(given) >= 2 and looks_like_problem(given[0]):
         problem = given.pop(0)
+    if sheet is not None or example is not None:
+        from .generate import named_problem
+
+        problem = named_problem(example, sheet, ["PROBLEM"] if problem is not None else [])
     if not given:
         raise ProblemError("give an answers file to check (or --template to write one)")
     if len(given) == 1 and looks_like_problem(given[0]):
@@ -537,20 +697,31 @@ def _write_template(
     convention: str | None,
     heads: int | None,
     method: dict[str, Any],
+    sheet: str | None = None,
+    example: str | None = None,
 ) -> None:
     """check --template: an answers file for the problem, to stdout or atomically to --output."""
     from .check import template_text
-    from .problem import build_problem
+    from .generate import named_problem
+    from .problem import build_problem, check_convention
     from .walk import walk
 
     if len(given) > 1:
         raise ProblemError("--template takes at most one argument, the problem file")
     problem = given[0] if given else None
-    trace = walk(build_problem(problem, {}, convention, heads).with_options(**method))
+    named = named_problem(
+        example, sheet, ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
+    )
+    if named is not None:
+        base = named.in_convention(check_convention(convention, "--convention")) if convention else named
+    else:
+        base = build_problem(problem, {}, convention, heads)
+    trace = walk(base.with_options(**method))
     ref = None
     if problem is not None:  # the answers file names its problem relative to itself
         ref = os.path.relpath(problem, out.parent) if out is not None else str(problem)
-    text = template_text(trace, ref)
+    tag = ("sheet", sheet) if sheet is not None else ("example", example) if example is not None else None
+    text = template_text(trace, ref, tag)
     if out is None:
         sys.stdout.write(text)
         return

@@ -563,14 +563,31 @@ def load_problem(path: Path) -> Problem:
     return parse_problem_text(text, str(path), kind)
 
 
-def example_text() -> str:
-    """The built-in example's problem file, as shipped inside the package."""
-    return resources.files("bythand").joinpath("examples", f"{EXAMPLE_NAME}.toml").read_text("utf-8")
+def example_names() -> list[str]:
+    """The ready problems shipped inside the package (the same as worksheets/ in a checkout)."""
+    folder = resources.files("bythand").joinpath("examples")
+    return sorted(f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml"))
+
+
+def example_text(name: str = EXAMPLE_NAME) -> str:
+    """A ready problem's file, as shipped inside the package."""
+    names = example_names()
+    if name not in names:
+        raise ProblemError(
+            f"unknown example {name!r}{_suggest(name, tuple(names))}; `bythand examples` lists them"
+        )
+    return resources.files("bythand").joinpath("examples", f"{name}.toml").read_text("utf-8")
+
+
+def load_example(name: str) -> Problem:
+    """A ready problem by name."""
+    source = "built-in example" if name == EXAMPLE_NAME else "example"
+    return parse_problem_text(example_text(name), f"{source} {name}", "toml")
 
 
 def builtin_example() -> Problem:
     """The classic 6-3 head with 4 tokens, worked with the hand tricks."""
-    return parse_problem_text(example_text(), f"built-in example {EXAMPLE_NAME}", "toml")
+    return load_example(EXAMPLE_NAME)
 
 
 _ENTRY_SPLIT = re.compile(r"[\s,]+")

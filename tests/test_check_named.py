@@ -1,0 +1,77 @@
+"""`bythand check` for printed sheets: --sheet ID, --example NAME, and answers files that name them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import Runner
+
+SHEET = "11PVR6TRH"  # pinned in test_generate.py to its problem
+
+
+def answers_from(cli: Runner, *source: str, slip: bool = False) -> str:
+    """A student's answers file made from the true trace of the named problem (one slip in S if asked)."""
+    trace = json.loads(cli("run", *source, "-f", "json").out)
+    lines = ['name = "Ada"']
+    for step in ("Q", "K", "V", "KT", "S", "scaled", "E", "sums", "A", "Z"):
+        rows = trace["matrices"][step]["exact"] or [
+            [repr(v) for v in r] for r in trace["matrices"][step]["values"]
+        ]
+        if slip and step == "S":
+            rows[0][0] = str(int(rows[0][0]) + 1)
+        lines.append(f"{step} = {json.dumps(rows)}")
+    return "\n".join(lines) + "\n"
+
+
+def test_check_by_sheet_id(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "ada.toml"
+    path.write_text(answers_from(cli, "--sheet", SHEET), encoding="utf-8")
+    result = cli("check", "--sheet", SHEET, str(path), "-f", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["summary"]["wrong"] == 0
+    # the built-in example is another problem: the same answers are mostly wrong there
+    assert cli("check", str(path), "-f", "json").code == 1
+
+
+def test_answers_file_can_name_its_sheet_and_example(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "ada.toml"
+    path.write_text(f'sheet = "{SHEET}"\n' + answers_from(cli, "--sheet", SHEET, slip=True), encoding="utf-8")
+    result = cli("check", str(path), "-f", "json")
+    assert result.code == 1, result.err
+    assert json.loads(result.out)["steps"]["S"]["wrong"] == 1
+    masked = tmp_path / "masked.toml"
+    masked.write_text('example = "masked-6x4"\n' + answers_from(cli, "--example", "masked-6x4"), "utf-8")
+    result = cli("check", str(masked), "-f", "json")
+    assert result.code == 0, result.err
+
+
+def test_a_sheet_id_typo_is_a_clear_error(cli: Runner, tmp_path: Path) -> None:
+    typo = SHEET[:-1] + ("A" if SHEET[-1] != "A" else "B")
+    result = cli("check", "--sheet", typo, "--template")
+    assert result.code == 2 and result.err.startswith("Error: ") and result.err.count("\n") == 1
+    path = tmp_path / "ada.toml"
+    path.write_text(f'sheet = "{typo}"\nQ = [["?"]]\n', encoding="utf-8")
+    result = cli("check", str(path))
+    assert result.code == 2 and result.err.startswith(f"Error: {path}: ")
+
+
+def test_template_for_a_sheet_names_it(cli: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "answers.toml"
+    result = cli("check", "--template", "--sheet", SHEET, "-o", str(target))
+    assert result.code == 0, result.err
+    text = target.read_text(encoding="utf-8")
+    assert f'sheet = "{SHEET}"' in text and 'Q = [\n  ["?", "?", "?", "?"],' in text
+    result = cli("check", str(target), "-f", "json")  # nothing filled in yet: every cell blank
+    assert result.code == 1
+    summary = json.loads(result.out)["summary"]
+    assert summary["blank"] == summary["total"] > 0
+
+
+def test_sheet_and_a_problem_file_together_are_refused(cli: Runner, tmp_path: Path) -> None:
+    problem = tmp_path / "p.toml"
+    problem.write_text("X = [[1]]\nWQ = [[1]]\nWK = [[1]]\nWV = [[1]]\n", encoding="utf-8")
+    answers = tmp_path / "a.toml"
+    answers.write_text("Q = [[1]]\n", encoding="utf-8")
+    result = cli("check", "--sheet", SHEET, str(problem), str(answers))
+    assert (result.code, result.err) == (2, "Error: --sheet names the whole problem; leave out PROBLEM\n")
