@@ -292,11 +292,11 @@ def test_problem_named_in_the_answers_file_or_given_first(cli: Runner, tmp_path:
     )
 
 
-def test_sheet_ids_need_the_generator(cli: Runner, tmp_path: Path) -> None:
+def test_a_malformed_sheet_id_in_the_answers_is_named(cli: Runner, tmp_path: Path) -> None:
     answers = write(tmp_path / "a.toml", 'sheet = "SA-1234"\nQ = [[1]]\n')
     result = cli("check", answers)
     assert result.code == 2
-    assert result.err.startswith(f"Error: {answers}: sheet ids need the worksheet generator")
+    assert result.err == f"Error: {answers}: sheet id 'SA-1234' has 6 characters; sheet ids have 7 to 16\n"
 
 
 @pytest.mark.parametrize(
