@@ -214,6 +214,25 @@ TOML_PIECES = st.lists(
     ]),
     max_size=12,
 ).map("".join)  # fmt: skip
+ANSWER_PIECES = st.lists(
+    st.sampled_from([
+        'name = "Ada"\n', "Q = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n", 'Q = [["?", "x"]]\n',
+        'sums = ["46/3", 9.33, "?", 12]\n', 'A = [["9/46", 0.2, "1/0", "-inf"]]\n', 'S = [[1, 2], [3]]\n',
+        'E = [["1e400"]]\n', "Z = 3\n", '[h1]\nQ = [[1]]\n', 'problem = "nowhere.toml"\n',
+        'sheet = "11PVR6TRH"\n', 'sheet = "ZZZ"\n', 'example = "masked-6x4"\n', 'example = "nope"\n',
+        "Qs = [[1]]\n", "scaled = [[]]\n",
+        '"h9.A" = [[1]]\n', "= broken\n", 'KT = [["-0.5", "2/3", "+1"]]\n', "sums = [[0, 0, 0, 0]]\n",
+    ]),
+    max_size=10,
+).map("".join)  # fmt: skip
+CELL_NAMES = st.one_of(
+    st.text(max_size=12),
+    st.builds("{}[{},{}]".format, st.sampled_from(["S", "A", "h2.A", "sums", "Z", "concat", "q", "KT"]),
+              st.integers(-2, 12), st.integers(-2, 12)),
+    st.builds("{}[{}]".format, st.sampled_from(["sums", "S"]), st.text(max_size=4)),
+)  # fmt: skip
+SHEET_IDS = st.one_of(st.text(alphabet=string.ascii_uppercase + string.digits + "-", max_size=18),
+                      st.just("11PVR6TRH"), st.text(max_size=18))  # fmt: skip
 OPTION_FLAGS = st.sampled_from(
     [
         "--scale",
@@ -251,6 +270,60 @@ def test_fuzz_binary_files(data: bytes) -> None:
 @given(OPTION_FLAGS, OPTION_VALUES)
 def test_fuzz_option_values(flag: str, value: str) -> None:
     _options(flag, value)
+
+
+def _answers(text: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"answers{suffix}"
+        path.write_text(text, encoding="utf-8")
+        assert_clean(*call("check", str(path), "-f", "json"), graded=True)
+
+
+def _cell(name: str) -> None:
+    assert_clean(*call("explain", name))
+
+
+def _sheet(sheet_id: str) -> None:
+    assert_clean(*call("run", "--sheet", sheet_id, "--step", "9", "-f", "json"))
+
+
+@FUZZ
+@given(ANSWER_PIECES, st.sampled_from([".toml", ".json"]))
+def test_fuzz_answer_files(text: str, suffix: str) -> None:
+    _answers(text, suffix)
+
+
+@FUZZ
+@given(CELL_NAMES)
+def test_fuzz_cell_names(name: str) -> None:
+    _cell(name)
+
+
+@FUZZ
+@given(SHEET_IDS)
+def test_fuzz_sheet_ids(sheet_id: str) -> None:
+    _sheet(sheet_id)
+
+
+@pytest.mark.slow
+@LONG
+@given(ANSWER_PIECES, st.sampled_from([".toml", ".json"]))
+def test_fuzz_answer_files_long(text: str, suffix: str) -> None:
+    _answers(text, suffix)
+
+
+@pytest.mark.slow
+@LONG
+@given(CELL_NAMES)
+def test_fuzz_cell_names_long(name: str) -> None:
+    _cell(name)
+
+
+@pytest.mark.slow
+@LONG
+@given(SHEET_IDS)
+def test_fuzz_sheet_ids_long(sheet_id: str) -> None:
+    _sheet(sheet_id)
 
 
 @pytest.mark.slow
