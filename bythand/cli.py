@@ -91,6 +91,13 @@ def whole_number(text: str, flag: str, low: int, high: int) -> int:
     return int(value)
 
 
+def _numbers(precision: str, heads: str | None) -> tuple[int, int | None]:
+    """--precision and --heads as integers."""
+    return whole_number(precision, "--precision", 0, 15), (
+        whole_number(heads, "--heads", 1, 64) if heads is not None else None
+    )
+
+
 def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     if value not in valid:
         raise ProblemError(f"{flag}: unknown value {value!r} (choose {', '.join(valid)})")
@@ -145,6 +152,66 @@ def _matrix_option(flag: str, what: str) -> Any:
     return typer.Option(flag, metavar="MATRIX", help=what, rich_help_panel=GIVENS_PANEL, show_default=False)
 
 
+# The method flags, shared by run, explain and check (integers are checked by whole_number).
+ConventionOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ScaleOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ExpOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="BASE",
+        help="e, or an integer base such as 3 (3^x) or 2.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+ApproxOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--approx/--no-approx",
+        help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+MaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="none, or causal (each token sees itself and earlier ones).",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+HeadsOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="H",
+        help="Split WQ, WK, WV into H heads.",
+        rich_help_panel=METHOD_PANEL,
+        show_default=False,
+    ),
+]
+PrecisionOpt = Annotated[
+    str, typer.Option(metavar="N", help="Decimal places shown (0 to 15).", rich_help_panel=DISPLAY_PANEL)
+]
+
+
 @app.command()
 def run(
     problem: ProblemArg = None,
@@ -155,15 +222,7 @@ def run(
     context: Annotated[
         str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
     ] = None,
-    heads: Annotated[
-        str | None,
-        typer.Option(
-            metavar="H",
-            help="Split WQ, WK, WV into H heads.",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
+    heads: HeadsOpt = None,
     example: Annotated[
         str | None,
         typer.Option(metavar="NAME", help="A ready problem (see: bythand examples).", show_default=False),
@@ -172,51 +231,11 @@ def run(
         str | None,
         typer.Option(metavar="ID", help="The problem of a printed worksheet, by its id.", show_default=False),
     ] = None,
-    convention: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    scale: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    exp: Annotated[
-        str | None,
-        typer.Option(
-            metavar="BASE",
-            help="e, or an integer base such as 3 (3^x) or 2.",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    approx: Annotated[
-        bool | None,
-        typer.Option(
-            "--approx/--no-approx",
-            help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    mask: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="none, or causal (each token sees itself and earlier ones).",
-            rich_help_panel=METHOD_PANEL,
-            show_default=False,
-        ),
-    ] = None,
+    convention: ConventionOpt = None,
+    scale: ScaleOpt = None,
+    exp: ExpOpt = None,
+    approx: ApproxOpt = None,
+    mask: MaskOpt = None,
     step: Annotated[
         str | None,
         typer.Option(
@@ -229,9 +248,7 @@ def run(
     numbers: Annotated[
         str, typer.Option(metavar="MODE", help="auto, fraction or decimal.", rich_help_panel=DISPLAY_PANEL)
     ] = "auto",
-    precision: Annotated[
-        str, typer.Option(metavar="N", help="Decimal places shown (0 to 15).", rich_help_panel=DISPLAY_PANEL)
-    ] = "2",
+    precision: PrecisionOpt = "2",
     output_format: Annotated[
         str,
         typer.Option(
@@ -272,8 +289,7 @@ def run(
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else _choice(output_format, FORMATS, "--format")
     mode = cast("NumberMode", _choice(numbers, NUMBER_MODES, "--numbers"))
-    places = whole_number(precision, "--precision", 0, 15)
-    split = whole_number(heads, "--heads", 1, 64) if heads is not None else None
+    places, split = _numbers(precision, heads)
     steps = parse_steps(step) if step is not None else None
     from .generate import named_problem
     from .problem import build_problem, check_convention
@@ -360,68 +376,6 @@ def formatted(
     )  # fmt: skip
 
 
-# The method flags of `run`, shared by the commands that work a problem without showing it.
-ConventionOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-ScaleOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-ExpOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="BASE",
-        help="e, or an integer base such as 3 (3^x) or 2.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-ApproxOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--approx/--no-approx",
-        help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-MaskOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="none, or causal (each token sees itself and earlier ones).",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-HeadsOpt = Annotated[
-    int | None,
-    typer.Option(
-        metavar="H",
-        min=1,
-        help="Split WQ, WK, WV into H heads.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-PrecisionOpt = Annotated[
-    int,
-    typer.Option(metavar="N", help="Decimal places shown.", min=0, max=15, rich_help_panel=DISPLAY_PANEL),
-]
-
-
 @app.command()
 def explain(
     cell: Annotated[str, typer.Argument(help='The cell, 1-based: "S[2,4]", "sums[1]", "h2.A[1,3]".')],
@@ -432,16 +386,17 @@ def explain(
     approx: ApproxOpt = None,
     mask: MaskOpt = None,
     heads: HeadsOpt = None,
-    precision: PrecisionOpt = 2,
+    precision: PrecisionOpt = "2",
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
     from .problem import build_problem
     from .walk import walk
 
-    base = build_problem(problem, {}, convention, heads)
+    places, split = _numbers(precision, heads)
+    base = build_problem(problem, {}, convention, split)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
-    print(explain_cell(trace, cell, precision=precision).text)
+    print(explain_cell(trace, cell, precision=places).text)
 
 
 def _console(plain: bool) -> Console:
@@ -634,7 +589,7 @@ def check(
     approx: ApproxOpt = None,
     mask: MaskOpt = None,
     heads: HeadsOpt = None,
-    precision: PrecisionOpt = 2,
+    precision: PrecisionOpt = "2",
     output_format: Annotated[
         str,
         typer.Option(
@@ -654,10 +609,11 @@ def check(
     from .check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
 
     fmt = "terminal" if output_format == "rich" else _choice(output_format, REPORT_FORMATS, "--format")
+    places, split = _numbers(precision, heads)
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
     given = list(paths or [])
     if template:
-        _write_template(given, out, force, convention, heads, method, sheet, example)
+        _write_template(given, out, force, convention, split, method, sheet, example)
         return
     if out is not None:
         raise ProblemError("--output is where --template writes; for a gradebook use --csv FILE")
@@ -678,12 +634,12 @@ def check(
     rules = Rules(decimals, None if tolerance is None else as_tolerance(tolerance))
     whole_class = len(given) > 1 or any(p.is_dir() for p in given)
     files = answer_files(given)
-    results = grade_files(files, problem, rules, convention, heads, method, precision, keep_going=whole_class)
+    results = grade_files(files, problem, rules, convention, split, method, places, keep_going=whole_class)
     if csv_file is not None:
         from .render.report import gradebook_csv
 
         write_atomic(csv_file, gradebook_csv(results), force)
-    _show_results(results, whole_class, fmt, precision)
+    _show_results(results, whole_class, fmt, places)
     if any(isinstance(r, Failure) for r in results):
         raise typer.Exit(ExitStatus.BAD_INPUT)
     if not all(isinstance(r, Report) and r.passed for r in results):
