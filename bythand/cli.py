@@ -152,61 +152,24 @@ def _matrix_option(flag: str, what: str) -> Any:
     return typer.Option(flag, metavar="MATRIX", help=what, rich_help_panel=GIVENS_PANEL, show_default=False)
 
 
+def _opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
+    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
+
+
 # The method flags, shared by run, explain and check (integers are checked by whole_number).
 ConventionOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="columns (tokens as columns, by hand) or rows (as in PyTorch).",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
+    str | None, _opt("columns (tokens as columns, by hand) or rows (as in PyTorch).", METHOD_PANEL, "NAME")
 ]
-ScaleOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
-ExpOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="BASE",
-        help="e, or an integer base such as 3 (3^x) or 2.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
+ScaleOpt = Annotated[str | None, _opt("sqrt (÷√d_k), floor-half (⌊x/2⌋) or none.", METHOD_PANEL, "NAME")]
+ExpOpt = Annotated[str | None, _opt("e, or an integer base such as 3 (3^x) or 2.", METHOD_PANEL, "BASE")]
 ApproxOpt = Annotated[
     bool | None,
-    typer.Option(
-        "--approx/--no-approx",
-        help="The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
+    _opt("The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.", METHOD_PANEL, None, "--approx/--no-approx"),
 ]
 MaskOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="NAME",
-        help="none, or causal (each token sees itself and earlier ones).",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
+    str | None, _opt("none, or causal (each token sees itself and earlier ones).", METHOD_PANEL, "NAME")
 ]
-HeadsOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="H",
-        help="Split WQ, WK, WV into H heads.",
-        rich_help_panel=METHOD_PANEL,
-        show_default=False,
-    ),
-]
+HeadsOpt = Annotated[str | None, _opt("Split WQ, WK, WV into H heads.", METHOD_PANEL, "H")]
 PrecisionOpt = Annotated[
     str, typer.Option(metavar="N", help="Decimal places shown (0 to 15).", rich_help_panel=DISPLAY_PANEL)
 ]
@@ -428,10 +391,6 @@ def examples(
 
 
 SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --random)", "Output"
-
-
-def _opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
-    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
 
 
 @app.command()
