@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -19,7 +18,7 @@ import numpy as np
 from .errors import BythandError
 from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
-from .problem import Problem, _read_text, build_problem, check_convention
+from .problem import Problem, _read_text, build_problem, check_convention, suggest
 from .walk import MASKED, Trace, walk
 
 Verdict = Literal["correct", "carried", "wrong", "blank"]
@@ -322,8 +321,7 @@ def _check_names(trace: Trace, answers: Answers) -> None:
             if name in trace.matrices:
                 what = "is given in the problem, not an answer"
             else:
-                close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-                what = "is not a step" + (f" (did you mean {close[0]}?)" if close else "")
+                what = "is not a step" + suggest(name, valid)
             raise AnswersError(f"{answers.path}: {name} {what}; the steps are {', '.join(valid)}")
         want = trace[name].shape
         got = (len(rows), len(rows[0]))

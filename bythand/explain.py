@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +10,7 @@ from fractions import Fraction
 
 from .errors import ProblemError
 from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, format_number, is_exact, to_float
-from .problem import Head
+from .problem import Head, suggest
 from .walk import (
     MASKED,
     Step,
@@ -99,9 +98,7 @@ def parse_cell(trace: Trace, text: str) -> Cell:
         )
     name, first, second = match[1], int(match[2]), match[3]
     if name not in trace.matrices:
-        names = tuple(trace.matrices)
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = suggest(name, tuple(trace.matrices))
         raise ProblemError(f"no matrix {name!r} in this problem{hint}. Valid cells: {_ranges(trace)}")
     rows, cols = trace[name].shape
     if name.rpartition(".")[2] == "sums":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ NumberMode = Literal["auto", "fraction", "decimal"]
 
 # auto shows an exact value as a fraction while its denominator is at most this.
 SMALL_DENOMINATOR = 1000
+MAX_DIGITS, MAX_EXPONENT = 60, 400  # a number written with more, or 1e400, is refused when parsed
 MINUS = "-"
 
 
@@ -47,6 +49,10 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     lowered = text.lower()
     if any(word in lowered for word in ("nan", "inf")):
         raise NumberError(f"{value!r} is not allowed (only finite numbers)")
+    exponent = re.search(r"e([+-]?\d+)", lowered)
+    if len(text) > MAX_DIGITS or (exponent and abs(int(exponent[1][:6])) > MAX_EXPONENT):
+        # Fraction("1e999999999") would build a billion-digit integer: refuse before it hangs
+        raise NumberError(f"{value!r} is too long or too large to work by hand (at most 1e±{MAX_EXPONENT})")
     decimal = any(c in text for c in ".eE")
     top, slash, bottom = text.partition("/")
     try:

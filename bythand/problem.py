@@ -52,10 +52,12 @@ def _choices(values: tuple[str, ...]) -> str:
     return ", ".join(values[:-1]) + " or " + values[-1]
 
 
-def _suggest(word: str, valid: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.5)
+def suggest(word: str, valid: Sequence[str]) -> str:
+    """ " (did you mean WQ?)" for a near miss: the same letters in another case first, then difflib."""
+    folded = word.lower().replace("_", "")
+    close = [v for v in valid if v.lower().replace("_", "") == folded]
     if not close:
-        close = [v for v in valid if v.lower() == word.lower().replace("_", "")]
+        close = difflib.get_close_matches(word, list(valid), n=1, cutoff=0.5)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
@@ -453,9 +455,11 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     if not isinstance(data, dict):
         raise ProblemError(f"{source}: a problem file must hold a table of keys (title, X, WQ, WK, WV, ...)")
     for key in data:
+        if key in OPTION_KEYS and key != "convention":
+            raise ProblemError(f"{source}: {key} is an option; put it under [options] (after the matrices)")
         if key not in PROBLEM_KEYS:
             raise ProblemError(
-                f"{source}: unknown key {key!r}{_suggest(key, PROBLEM_KEYS)}; "
+                f"{source}: unknown key {key!r}{suggest(key, PROBLEM_KEYS)}; "
                 f"valid keys are {', '.join(PROBLEM_KEYS)}"
             )
     heads = data.get("heads")
@@ -468,7 +472,7 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
             for key in head:
                 if key not in ("WQ", "WK", "WV"):
                     raise ProblemError(
-                        f"{source}: head {i} has an unknown key {key!r}{_suggest(key, ('WQ', 'WK', 'WV'))}; "
+                        f"{source}: head {i} has an unknown key {key!r}{suggest(key, ('WQ', 'WK', 'WV'))}; "
                         "a head has WQ, WK and WV"
                     )
     elif heads is not None and (isinstance(heads, bool) or not isinstance(heads, int)):
@@ -485,7 +489,7 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     for key in raw_options:
         if key not in OPTION_KEYS:
             raise ProblemError(
-                f"{source}: unknown option {key!r}{_suggest(key, OPTION_KEYS)}; "
+                f"{source}: unknown option {key!r}{suggest(key, OPTION_KEYS)}; "
                 f"valid options are {', '.join(OPTION_KEYS)}"
             )
     conv_value = raw_options.get("convention", data.get("convention", "columns"))
@@ -574,7 +578,7 @@ def example_text(name: str = EXAMPLE_NAME) -> str:
     names = example_names()
     if name not in names:
         raise ProblemError(
-            f"unknown example {name!r}{_suggest(name, tuple(names))}; `bythand examples` lists them"
+            f"unknown example {name!r}{suggest(name, tuple(names))}; `bythand examples` lists them"
         )
     return resources.files("bythand").joinpath("examples", f"{name}.toml").read_text("utf-8")
 

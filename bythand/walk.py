@@ -129,9 +129,12 @@ def causal(scaled: Matrix, convention: str) -> Matrix:
 # Step 6: Softmax: exp
 
 
-def exponentiate(scaled: Matrix, base: int | None, prefix: str = "") -> Matrix:
+def exponentiate(scaled: Matrix, base: int | None, prefix: str = "", method: str = "sqrt") -> Matrix:
     """E = base^x (exact for an integer base and integer x) or e^x; −∞ becomes 0."""
     log_base = 1.0 if base is None else math.log(base)
+    hint = (
+        "use smaller inputs" if method != "none" else "scale the scores (--scale sqrt) or use smaller inputs"
+    )
     for (i, j), v in np.ndenumerate(scaled):
         try:
             x = float(v)
@@ -145,9 +148,14 @@ def exponentiate(scaled: Matrix, base: int | None, prefix: str = "") -> Matrix:
             power = "e" if base is None else str(base)
             raise ProblemError(
                 f"{prefix}scaled[{i + 1},{j + 1}] = {_short(x)}: {power}^{_short(x)} is too large to compute "
-                "or write down; scale the scores (--scale sqrt or floor-half) or use smaller inputs"
+                f"or write down; {hint}"
             )
-    if base is not None and is_exact(scaled) and all(v == MASKED or v.denominator == 1 for v in scaled.flat):
+    # An exact power only while it can be written down: 3^-1000000 is computed as a float (≈ 0) instead.
+    if (
+        base is not None
+        and is_exact(scaled)
+        and all(v == MASKED or _small_integer(v, log_base) for v in scaled.flat)
+    ):
         return _map(scaled, lambda v: Fraction(0) if v == MASKED else Fraction(base) ** int(v))
     with np.errstate(under="ignore"):
         return np.exp(to_float(scaled) * log_base)  # e^(−∞) = 0 for masked cells
@@ -213,7 +221,7 @@ def walk_head(problem: Problem, head: Head, prefix: str = "") -> dict[str, Matri
     scaled = scale(S, opts.scale, problem.d_k_of(head))
     if opts.mask == "causal":
         scaled = causal(scaled, conv)
-    E = exponentiate(scaled, opts.base, prefix)
+    E = exponentiate(scaled, opts.base, prefix, opts.scale)
     sums = softmax_sums(E, conv)
     A = normalise(E, sums, scaled, opts.base, conv)
     Z = weight(V, A, conv)
@@ -296,6 +304,10 @@ def _notes(problem: Problem, head: Head, scaled: Matrix, E: Matrix) -> list[str]
     elif problem.exact and not is_exact(E):
         if opts.base is None:
             notes.append("e^x is irrational, so the trace is worked in decimals from step 6")
+        elif all(v == MASKED or v.denominator == 1 for v in scaled.flat):
+            notes.append(
+                f"some powers {opts.base}^x are too small to write exactly, so they are worked in decimals"
+            )
         else:
             notes.append(f"some exponents are not integers, so {opts.base}^x is worked in decimals")
     axis = 0 if opts.convention == "columns" else 1
@@ -372,6 +384,11 @@ def _map(m: Matrix, fn: Any) -> Matrix:
     for idx, v in np.ndenumerate(m):
         out[idx] = fn(v)
     return out
+
+
+def _small_integer(v: Fraction, log_base: float) -> bool:
+    """An integer exponent whose exact power stays within the float range (so it can be written down)."""
+    return v.denominator == 1 and abs(v) * log_base <= EXP_LIMIT
 
 
 def _short(x: float) -> str:

@@ -193,7 +193,13 @@ def test_overflowing_exponent_is_a_clear_error() -> None:
         walk(p)
     assert str(info.value) == (
         "scaled[1,1] = 100000000: e^100000000 is too large to compute or write down; "
-        "scale the scores (--scale sqrt or floor-half) or use smaller inputs"
+        "scale the scores (--scale sqrt) or use smaller inputs"
+    )
+    scaled_already = Problem(X=[[2000]], WQ=[[1]], WK=[[1]], WV=[[1]], options=Options(scale="sqrt", exp="e"))
+    with pytest.raises(ProblemError) as info:
+        walk(scaled_already)
+    assert str(info.value) == (
+        "scaled[1,1] = 4000000: e^4000000 is too large to compute or write down; use smaller inputs"
     )
 
 
@@ -211,3 +217,12 @@ def test_float_arrays_give_a_float_trace() -> None:
     trace = walk(p)
     assert not trace.exact
     assert np.allclose(trace["A"].sum(axis=0), 1.0)
+
+
+def test_powers_too_small_to_write_are_worked_in_decimals() -> None:
+    p = Problem(X=[[1000000, 1]], WQ=[[1]], WK=[[-1]], WV=[[1]], options=Options(scale="none", exp="3"))
+    trace = walk(p)  # 3^-1000000000000 would never finish as an exact fraction
+    assert is_exact(trace["scaled"]) and not is_exact(trace["E"])
+    assert float(trace["E"][1, 1]) == pytest.approx(1 / 3)
+    assert trace["A"].tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    assert "some powers 3^x are too small to write exactly, so they are worked in decimals" in trace.notes

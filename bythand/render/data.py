@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from ..numbers import Matrix, fraction_text, is_exact
+from ..numbers import Matrix, fraction_text
 from ..walk import Trace
 
 
@@ -19,13 +19,13 @@ def _exact(v: Any) -> str:
     return fraction_text(v) if isinstance(v, Fraction) else "-inf"
 
 
-def matrix_dict(m: Matrix) -> dict[str, Any]:
+def matrix_dict(m: Matrix, exact: bool = True) -> dict[str, Any]:
     """{"shape", "values" (floats, null where masked), "exact" (lowest terms, or null)}."""
     rows, cols = m.shape
     return {
         "shape": [int(rows), int(cols)],
         "values": [[_value(m[i, j]) for j in range(cols)] for i in range(rows)],
-        "exact": [[_exact(m[i, j]) for j in range(cols)] for i in range(rows)] if is_exact(m) else None,
+        "exact": [[_exact(m[i, j]) for j in range(cols)] for i in range(rows)] if exact else None,
     }
 
 
@@ -39,5 +39,6 @@ def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
         "exact": trace.exact,
         "output": trace.output,
         "steps": [{"number": s.number, "title": s.title, "matrices": list(s.names)} for s in trace.steps],
-        "matrices": {name: matrix_dict(m) for name, m in trace.matrices.items()},
+        # the contract: exact strings when the whole trace is exact, else null for every matrix
+        "matrices": {name: matrix_dict(m, trace.exact) for name, m in trace.matrices.items()},
     }

@@ -61,10 +61,12 @@ def cell_text(m: Matrix, i: int, j: int, mode: NumberMode, precision: int) -> st
 def method_text(trace: Trace) -> str:
     """The method in one line: "columns convention · scale ⌊x/2⌋ · 3^x · mask none · exact fractions"."""
     o = trace.options
-    scale = {"sqrt": f"÷√{trace.problem.d_k}", "floor-half": "⌊x/2⌋", "none": "no scaling"}[o.scale]
+    scale = {"sqrt": f"scale ÷√{trace.problem.d_k}", "floor-half": "scale ⌊x/2⌋", "none": "no scaling"}[
+        o.scale
+    ]
     exp = "e^x" if o.base is None else f"{o.base}^x"
     numbers = "exact fractions" if trace.exact else "decimals"
-    return f"{o.convention} convention · scale {scale} · {exp} · mask {o.mask} · {numbers}"
+    return f"{o.convention} convention · {scale} · {exp} · mask {o.mask} · {numbers}"
 
 
 def step_heading(step: Step) -> str:
