@@ -7,7 +7,7 @@ import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +18,16 @@ import numpy as np
 from .errors import BythandError
 from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
-from .problem import Problem, _read_text, build_problem, check_convention, suggest
+from .problem import (
+    Problem,
+    _read_text,
+    build_problem,
+    check_convention,
+    check_exp,
+    check_mask,
+    check_scale,
+    suggest,
+)
 from .walk import MASKED, Trace, walk
 
 Verdict = Literal["correct", "carried", "wrong", "blank"]
@@ -52,6 +61,7 @@ class Answers:
     sheet: str | None
     matrices: dict[str, list[list[Answer | None]]]
     example: str | None = None
+    options: dict[str, str] = field(default_factory=dict)  # the method the answers were worked with
 
 
 @dataclass(frozen=True)
@@ -185,8 +195,11 @@ def parse_answers(data: object, path: str) -> Answers:
         )
     meta: dict[str, str] = {}
     matrices: dict[str, list[list[Answer | None]]] = {}
+    options: dict[str, str] = {}
     for key, value in data.items():
-        if key in META_KEYS:
+        if key == "options":
+            options = _options(value, path)
+        elif key in META_KEYS:
             if not isinstance(value, str):
                 raise AnswersError(f"{path}: {key} must be text, not {value!r}")
             meta[key] = value
@@ -207,7 +220,24 @@ def parse_answers(data: object, path: str) -> Answers:
         meta.get("sheet") or None,
         matrices,
         meta.get("example") or None,
+        options,
     )
+
+
+def _options(value: object, path: str) -> dict[str, str]:
+    """An answers file's `options = {scale = "floor-half", ...}`: checked as a problem's options are."""
+    checks = {"convention": check_convention, "scale": check_scale, "exp": check_exp, "mask": check_mask}
+    if not isinstance(value, dict):
+        raise AnswersError(f'{path}: options must be a table, like options = {{scale = "floor-half"}}')
+    out: dict[str, str] = {}
+    for key, v in value.items():
+        if key not in checks:
+            raise AnswersError(
+                f"{path}: unknown option {key!r}{suggest(key, tuple(checks))}; "
+                f"valid options are {', '.join(checks)}"
+            )
+        out[key] = str(checks[key](v, f"{path}: options.{key}"))
+    return out
 
 
 def parse_answers_text(text: str, path: str, kind: str) -> Answers:
@@ -508,7 +538,17 @@ def grade_files(
     for file in files:
         try:
             answers = load_answers(file)
-            chosen = problem_for(answers, problem, convention, heads).with_options(**(method or {}))
+            # the problem's own method, then the one the answers file records, then the flags
+            recorded = answers.options
+            chosen = problem_for(answers, problem, convention, heads).with_options(
+                convention=recorded.get("convention"),
+                scale=recorded.get("scale"),
+                exp=recorded.get("exp"),
+                mask=recorded.get("mask"),
+            )
+            if convention is not None:
+                chosen = chosen.with_options(convention=convention)
+            chosen = chosen.with_options(**(method or {}))
             key = f"{chosen.source}|{chosen.options}"
             if key not in traces:
                 traces[key] = walk(chosen)
@@ -543,6 +583,9 @@ def template_text(trace: Trace, problem_ref: str | None, named: tuple[str, str] 
         lines.append(f"problem = {json.dumps(problem_ref)}")
     if named is not None:  # ("sheet", ID) or ("example", NAME): the answers find their problem again
         lines.append(f"{named[0]} = {json.dumps(named[1])}")
+    # the method too, so `bythand check THIS-FILE` grades with it and no flag needs remembering
+    method = {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
+    lines.append("options = {" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in method.items()) + "}")
     lines += ["", "# Given:"]
     for name, m in trace.matrices.items():
         if name.rpartition(".")[2] in GIVEN_NAMES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from conftest import Runner
@@ -75,3 +76,44 @@ def test_sheet_and_a_problem_file_together_are_refused(cli: Runner, tmp_path: Pa
     answers.write_text("Q = [[1]]\n", encoding="utf-8")
     result = cli("check", "--sheet", SHEET, str(problem), str(answers))
     assert (result.code, result.err) == (2, "Error: --sheet names the whole problem; leave out PROBLEM\n")
+
+
+def test_the_template_records_the_method_so_check_grades_with_it(cli: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "t.toml"
+    assert cli("check", "--template", "--no-approx", "--mask", "causal", "-o", str(target)).code == 0
+    text = target.read_text(encoding="utf-8")
+    assert 'options = {convention = "columns", scale = "sqrt", exp = "e", mask = "causal"}' in text
+    trace = json.loads(cli("run", "--no-approx", "--mask", "causal", "-f", "json").out)
+    scaled = [
+        ["-inf" if v is None else f"{v:.2f}" for v in row] for row in trace["matrices"]["scaled"]["values"]
+    ]
+    filled = re.sub(
+        r"^scaled = \[\n.*?^\]$", f"scaled = {json.dumps(scaled)}", text, count=1, flags=re.M | re.S
+    )
+    assert filled != text
+    target.write_text(filled, encoding="utf-8")
+    result = cli("check", str(target), "-f", "json")  # no flags: the file says how it was worked
+    assert result.code == 1, result.err  # the other steps are still "?"
+    steps = json.loads(result.out)["steps"]
+    assert steps["scaled"]["correct"] == 16 and steps["scaled"]["wrong"] == 0
+
+
+def test_answers_options_are_checked(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text('options = {scale = "halve"}\nQ = [[1]]\n', encoding="utf-8")
+    result = cli("check", str(path))
+    assert (
+        result.err
+        == f"Error: {path}: options.scale: unknown scale 'halve' (choose sqrt, floor-half or none)\n"
+    )
+
+
+def test_a_sheet_with_another_method_prints_the_flags_to_check_it() -> None:
+    from bythand.render.worksheet import build_sheets
+
+    plain = build_sheets(None, "self-attention-6x4", None, None, 1, 1, None, None)[0]
+    assert plain.check == "bythand check --example self-attention-6x4 answers.toml"
+    exact = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal")[0]
+    assert exact.check == (
+        "bythand check --example self-attention-6x4 --scale sqrt --exp e --mask causal answers.toml"
+    )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from ..errors import BythandError
 from ..generate import Params, class_set, generate, make_params, parse_sheet_id, sheet_id
 from ..numbers import MINUS, Matrix, NumberMode, cell, format_number
-from ..problem import EXAMPLE_NAME, load_example, load_problem
+from ..problem import EXAMPLE_NAME, Options, load_example, load_problem
 from ..walk import MASKED, Trace, walk
 from .labels import display_mode, labels, matrix_mode
 from .palette import MASKED_STYLE, base_name, colour, tint
@@ -476,10 +476,20 @@ def build_sheets(
             pairs = [(sheet_id(params, sheet_seed), generate(params, sheet_seed))]
         return [Sheet(walk(p), sid, f"bythand check --sheet {sid} answers.toml", p.title) for sid, p in pairs]
     if path is not None:
-        problem, name = load_problem(path), path.stem
-        check = f"bythand check {path.name} answers.toml"
+        base, name, source = load_problem(path), path.stem, path.name
     else:
         name = example or EXAMPLE_NAME
-        problem, check = load_example(name), f"bythand check --example {name} answers.toml"
-    problem = problem.in_convention("columns").with_options(approx=approx, mask=mask)
+        base, source = load_example(name), f"--example {name}"
+    problem = base.in_convention("columns").with_options(approx=approx, mask=mask)
+    check = f"bythand check {source}{method_flags(base.options, problem.options)} answers.toml"
     return [Sheet(walk(problem), name, check, problem.title)]
+
+
+def method_flags(given: Options, used: Options) -> str:
+    """The flags that turn the problem's own method into the sheet's, for its "check your work" line."""
+    flags = [
+        f"--{field} {getattr(used, field)}"
+        for field in ("convention", "scale", "exp", "mask")
+        if getattr(used, field) != getattr(given, field)
+    ]
+    return "".join(" " + flag for flag in flags)
