@@ -450,7 +450,7 @@ def worksheet(
         problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
     )
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
-    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only)
+    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only, named=output is not None)
     paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     for path in paths:  # refuse before compiling anything: all the files or none
         check_writable(path, force)

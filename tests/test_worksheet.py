@@ -232,3 +232,11 @@ def test_a_long_title_is_shortened_to_two_header_lines() -> None:
     data = ws.document_data([ws.Sheet(trace, "x", "check", long)], key=False, fill=frozenset(), paper="a4")
     title = data["sheets"][0]["title"]
     assert len(title) == ws.MAX_TITLE and title.endswith("…") and long.startswith(title[:-1])
+
+
+def test_key_only_goes_to_the_name_given(cli: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "key.pdf"
+    result = cli("worksheet", "--key-only", "-o", str(target))
+    assert (result.code, result.out) == (0, f"Wrote {target}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pdf"]
+    assert "ANSWER KEY" in pypdf.PdfReader(target).pages[0].extract_text()

@@ -391,14 +391,20 @@ class Document:
     key: bool
 
 
-def plan(sheets: Sequence[Sheet], target: Path, per_sheet: bool, key: bool, key_only: bool) -> list[Document]:
-    """The documents to write: all sheets in one file (and FILE-key), or one file per sheet in a folder."""
+def plan(
+    sheets: Sequence[Sheet], target: Path, per_sheet: bool, key: bool, key_only: bool, named: bool = False
+) -> list[Document]:
+    """The documents to write: all sheets in one file (and FILE-key), or one file per sheet in a folder.
+
+    With --key-only and a file name given (-o key.pdf), the key goes to that very name.
+    """
     kinds = [True] if key_only else [False, True] if key else [False]
     groups = [(target / s.sheet_id, (s,)) for s in sheets] if per_sheet else [(target, tuple(sheets))]
+    as_given = key_only and named and not per_sheet
     out = []
     for base, group in groups:
         for is_key in kinds:
-            path = base.with_name(base.name + "-key") if is_key else base
+            path = base.with_name(base.name + "-key") if is_key and not as_given else base
             out.append(Document(path, group, is_key))
     return out
 
