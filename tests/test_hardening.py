@@ -170,6 +170,7 @@ def test_a_64_by_64_float_problem_runs(cli: Runner, tmp_path: Path) -> None:
     result = cli(*args, "-f", "plain")
     assert result.code == 0, result.err
     assert "k64" in result.out and "⋯" in result.out
+    assert max(len(line) for line in result.out.splitlines()) <= 80  # columns kept to fit the width
 
 
 # The fuzz suite: short here, long with `pytest -m slow` (see README)

@@ -88,7 +88,13 @@ class View:
     """Rendering settings shared by every matrix of one trace."""
 
     def __init__(
-        self, trace: Trace, numbers: NumberMode, precision: int, plain: bool, full: bool = False
+        self,
+        trace: Trace,
+        numbers: NumberMode,
+        precision: int,
+        plain: bool,
+        full: bool = False,
+        width: int | None = None,
     ) -> None:
         self.trace = trace
         self.mode = display_mode(trace, numbers)
@@ -97,7 +103,9 @@ class View:
         self.full = full
         self.box = ASCII if plain else ROUNDED
         self.elided = False
+        self.width = width
         self._texts: dict[str, list[list[str]]] = {}
+        self._col_limit: int | None = None
 
     def style(self, name: str, bold: bool = False) -> str:
         """The matrix's role colour (nothing when plain)."""
@@ -108,9 +116,26 @@ class View:
     def shown(self, name: str) -> tuple[list[int | None], list[int | None]]:
         """The row and column indices of a matrix that are shown."""
         rows, cols = self.trace[name].shape
-        shown = visible(rows, None if self.full else MAX_ROWS), visible(cols, None if self.full else MAX_COLS)
+        shown = visible(rows, None if self.full else MAX_ROWS), visible(cols, self.col_limit())
         self.elided = self.elided or None in shown[0] or None in shown[1]
         return shown
+
+    def col_limit(self) -> int | None:
+        """How many columns a big matrix keeps: MAX_COLS, or fewer so that one table fits the width.
+
+        One limit for the whole view, so that matrices stacked in a cross keep their columns aligned.
+        """
+        if self.full:
+            return None
+        if self._col_limit is None:
+            self._col_limit = MAX_COLS
+            big = [n for n, m in self.trace.matrices.items() if m.shape[1] > MAX_COLS]
+            if big and self.width is not None:
+                label_w, cell_w = self.widths(big)  # from the cells MAX_COLS would show
+                fits = (self.width - 5 - label_w) // (2 + cell_w)  # frame, label and the "⋯" column
+                self._col_limit = max(2, min(MAX_COLS, fits - 1))
+                self._texts.clear()
+        return self._col_limit
 
     def texts(self, name: str) -> list[list[str]]:
         """The shown cells of a matrix, as text ("⋯" where elided)."""
@@ -310,7 +335,7 @@ def render(
     show_work: bool = False,
 ) -> list[Text]:
     """The lines of the view for the chosen steps (all by default); crosses fitted to `width`."""
-    view = View(trace, numbers, precision, plain, full)
+    view = View(trace, numbers, precision, plain, full, width)
     chosen = set(steps) if steps is not None else None
     lines = header(trace, plain)
     budget = WorkBudget()
