@@ -104,8 +104,8 @@ class View:
         self.box = ASCII if plain else ROUNDED
         self.elided = False
         self.width = width
-        self._texts: dict[str, list[list[str]]] = {}
-        self._col_limit: int | None = None
+        self._texts: dict[tuple[str, int | None], list[list[str]]] = {}
+        self._limits: dict[str, int | None] = {}
 
     def style(self, name: str, bold: bool = False) -> str:
         """The matrix's role colour (nothing when plain)."""
@@ -116,41 +116,42 @@ class View:
     def shown(self, name: str) -> tuple[list[int | None], list[int | None]]:
         """The row and column indices of a matrix that are shown."""
         rows, cols = self.trace[name].shape
-        shown = visible(rows, None if self.full else MAX_ROWS), visible(cols, self.col_limit())
+        shown = visible(rows, None if self.full else MAX_ROWS), visible(cols, self.col_limit(name))
         self.elided = self.elided or None in shown[0] or None in shown[1]
         return shown
 
-    def col_limit(self) -> int | None:
-        """How many columns a big matrix keeps: MAX_COLS, or fewer so that one table fits the width.
+    def col_limit(self, name: str) -> int | None:
+        """How many columns of a big matrix are shown (None: all of them)."""
+        return None if self.full else self._limits.get(name, MAX_COLS)
 
-        One limit for the whole view, so that matrices stacked in a cross keep their columns aligned.
-        """
-        if self.full:
-            return None
-        if self._col_limit is None:
-            self._col_limit = MAX_COLS
-            big = [n for n, m in self.trace.matrices.items() if m.shape[1] > MAX_COLS]
-            if big and self.width is not None:
-                label_w, cell_w = self.widths(big)  # from the cells MAX_COLS would show
-                fits = (self.width - 5 - label_w) // (2 + cell_w)  # frame, label and the "⋯" column
-                self._col_limit = max(2, min(MAX_COLS, fits - 1))
-                self._texts.clear()
-        return self._col_limit
+    def fit_columns(self, names: Iterable[str]) -> None:
+        """Keep as many columns as let each of these matrices fit the width; one count for all of them,
+        so that matrices stacked in a cross keep their columns aligned."""
+        big = [n for n in names if self.trace[n].shape[1] > MAX_COLS]
+        if self.full or not big or self.width is None:
+            return
+        for n in big:
+            self._limits[n] = MAX_COLS
+        label_w, cell_w = self.widths(big)  # from the cells MAX_COLS would show
+        fits = (self.width - 5 - label_w) // (2 + cell_w)  # the frame, the labels and the "⋯" column
+        for n in big:
+            self._limits[n] = max(2, min(MAX_COLS, fits - 1))
 
     def texts(self, name: str) -> list[list[str]]:
         """The shown cells of a matrix, as text ("⋯" where elided)."""
-        if name not in self._texts:
+        key = (name, self.col_limit(name))
+        if key not in self._texts:
             m = self.trace[name]
             mode = matrix_mode(m, self.mode)
             rows, cols = self.shown(name)
-            self._texts[name] = [
+            self._texts[key] = [
                 [
                     ELLIPSIS if i is None or j is None else cell_text(m, i, j, mode, self.precision)
                     for j in cols
                 ]
                 for i in rows
             ]
-        return self._texts[name]
+        return self._texts[key]
 
     def labels(self, name: str) -> tuple[list[str], list[str]]:
         """The shown row and column labels of a matrix."""
@@ -283,6 +284,7 @@ def _body(view: View, step: Step, width: int) -> Block:
     if step.products:
         parts: list[Block] = []
         for group in _groups(step.products):
+            view.fit_columns({n for p in group for n in (p.left, p.right, p.result)})
             cross = _cross(view, group)
             if cross.width <= width:
                 parts.append(cross)
@@ -293,9 +295,11 @@ def _body(view: View, step: Step, width: int) -> Block:
         return vjoin(parts)
     if step.number == 7:  # the sums under E (beside it in rows), columns aligned, as written on paper
         e_name, sums_name = _sibling(step.names[0], "E"), step.names[0]
+        view.fit_columns((e_name, sums_name))
         widths = view.widths((e_name, sums_name))
         tables = [view.table(e_name, widths), view.table(sums_name, widths)]
         return vjoin(tables) if view.trace.options.convention == "columns" else hjoin(tables)
+    view.fit_columns(step.names)
     widths = view.widths(step.names)
     return flow([view.table(n, widths) for n in step.names], width)
 
