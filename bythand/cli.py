@@ -657,8 +657,11 @@ def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: in
     console = _console(plain)
     if whole_class:
         table = class_table(results, plain=plain)
-        renderables: list[Any] = [table, *class_lines(results)]
         wanted = natural_width(table)
+        if console.is_terminal and wanted > console.width:  # too narrow for a column per step
+            table = class_table(results, plain=plain, compact=True)
+            wanted = natural_width(table)
+        renderables: list[Any] = [table, *class_lines(results)]
     else:
         renderables = render_report(results[0], plain=plain, precision=precision)
         wanted = min_width(renderables)

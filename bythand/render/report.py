@@ -97,11 +97,14 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
     return out
 
 
-def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Table:
-    """A whole class: one row per file with its score and each step's credited cells."""
+def class_table(results: Sequence[Report | Failure], plain: bool = False, compact: bool = False) -> Table:
+    """A whole class: one row per file with its score and each step's credited cells.
+
+    Compact (for a narrow terminal): the score alone; the errors are the lines under the table.
+    """
     names: list[str] = []
     for r in results:
-        if isinstance(r, Report):
+        if isinstance(r, Report) and not compact:
             names.extend(s.name for s in r.steps if s.name not in names)
     table = Table(box=ASCII if plain else ROUNDED, header_style="" if plain else "bold")
     for heading in ("file", "name", "score", "%"):
@@ -110,14 +113,15 @@ def class_table(results: Sequence[Report | Failure], plain: bool = False) -> Tab
         table.add_column(
             name, justify="right", header_style="" if plain else f"bold {colour(name)}", no_wrap=True
         )
-    failed = any(isinstance(r, Failure) for r in results)
+    failed = any(isinstance(r, Failure) for r in results) and not compact
     if failed:
         table.add_column("error", no_wrap=True)
     for r in results:
         if isinstance(r, Failure):
             style = "" if plain else VERDICT_STYLES["wrong"]
             message = r.error.removeprefix(f"{r.answers}: ")  # the file column already names it
-            table.add_row(r.answers, "", "", "", *("" for _ in names), Text(message, style=style))
+            shown = [Text(message, style=style)] if failed else []
+            table.add_row(r.answers, "", Text("error", style=style), "", *("" for _ in names), *shown)
             continue
         steps = {s.name: s for s in r.steps}
         cells = [
