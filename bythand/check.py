@@ -476,6 +476,7 @@ def _grade(
     truth = trace[name]
     rows: list[tuple[CellResult, ...]] = []
     first_wrong: Cell | None = None
+    too_short: str | None = None  # a decimal refused for its places alone deserves a word why
     for i, line in enumerate(written):
         out: list[CellResult] = []
         for j, a in enumerate(line):
@@ -490,9 +491,17 @@ def _grade(
             else:
                 verdict = "wrong"
                 first_wrong = first_wrong or Cell(name, i, j)
+                if too_short is None and a.decimals is not None and a.decimals < rules.decimals:
+                    too_short = a.text
             out.append(CellResult(verdict, None if a is None else a.text, expected, mine))
         rows.append(tuple(out))
     work = _work(trace, first_wrong, used, precision) if first_wrong else ()
+    if too_short is not None and rules.tolerance is None:
+        places = "place" if rules.decimals == 1 else "places"
+        work += (
+            f"(a decimal needs at least {rules.decimals} {places} unless the value is whole; "
+            f"{too_short} has fewer)",
+        )
     return StepResult(name, _step_number(trace, name), tuple(rows), work)
 
 

@@ -486,6 +486,8 @@ def _worksheet_target(
         if fmt is not None and fmt != suffix:
             raise ProblemError(f"-o {output}: the name says {suffix}, but --format says {fmt}")
         return cast("OutputFormat", suffix), path.with_suffix(""), False
+    if suffix:  # z.docx would silently become z.docx.pdf
+        raise ProblemError(f"-o {output}: worksheets are written as {', '.join(FORMATS)}, not .{suffix}")
     return fmt or "pdf", path, False
 
 

@@ -359,7 +359,7 @@ def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], N
     e = cell(E, c.row, c.col)
     line = (
         f"{c.label(True)} = {p}E[{c.row + 1},{c.col + 1}] / {p}sums[{k + 1}] = "
-        f"{number_text(e, precision)} / {_divisor(total, precision)} {_equals(value, precision)}"
+        f"{_divisor(e, precision)} / {_divisor(total, precision)} {_equals(value, precision)}"
     )
     if _is_masked(trace, c):
         line += f" ({_mask_words(trace, c)})"

@@ -117,3 +117,16 @@ def test_a_sheet_with_another_method_prints_the_flags_to_check_it() -> None:
     assert exact.check == (
         "bythand check --example self-attention-6x4 --scale sqrt --exp e --mask causal answers.toml"
     )
+
+
+def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text('A = [[0.2, "9/28", "9/22", "1/12"], ["?", "?", "?", "?"], ["?", "?", "?", "?"], '
+                    '["?", "?", "?", "?"]]\n', encoding="utf-8")  # fmt: skip
+    out = cli("check", str(path), "-f", "plain").out
+    assert "(a decimal needs at least 2 places unless the value is whole; 0.2 has fewer)" in out
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in out
+
+
+def test_explained_fractions_are_bracketed(cli: Runner) -> None:
+    assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
