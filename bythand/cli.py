@@ -41,14 +41,16 @@ FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv
 NUMBER_MODES = ("auto", "fraction", "decimal")
 SHOW_WORK_FORMATS = ("terminal", "plain", "html", "svg")
 
-app = typer.Typer(
-    name="bythand",
-    help="Attention by hand: work the nine steps of self-attention and show every matrix.",
-    context_settings={"help_option_names": ["-h", "--help"]},
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+APP_SETTINGS: dict[str, Any] = {
+    "name": "bythand",
+    "help": "Attention by hand: work the nine steps of self-attention and show every matrix.",
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,  # plain help: typer's rich help loads markdown and pygments (~0.1 s)
+}
+app = typer.Typer(**APP_SETTINGS)
 
 
 def _version(value: bool) -> None:
@@ -254,14 +256,17 @@ def run(
     mode = cast("NumberMode", _choice(numbers, NUMBER_MODES, "--numbers"))
     places, split = _numbers(precision, heads)
     steps = parse_steps(step) if step is not None else None
-    from .generate import named_problem
     from .problem import build_problem, check_convention
     from .walk import walk
 
     inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
-    others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
-    others += ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
-    named = named_problem(example, sheet, others)
+    named = None
+    if example is not None or sheet is not None:
+        from .generate import named_problem
+
+        others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
+        others += ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
+        named = named_problem(example, sheet, others)
     if named is not None:
         base = named.in_convention(check_convention(convention, "--convention")) if convention else named
     else:
@@ -694,10 +699,24 @@ def _pop_debug(command: Any, args: list[str]) -> tuple[bool, list[str]]:
     return debug, kept
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command being run: typer builds every command's options up front
+    (about 30 ms for all of bythand's), and `bythand run` should start at once."""
+    name = next((a for a in args if not a.startswith("-")), None)
+    chosen = [c for c in app.registered_commands if c.callback is not None and c.callback.__name__ == name]
+    if not chosen:  # --help, --version, a typo: the whole app, which lists the commands
+        return app
+    single = typer.Typer(**APP_SETTINGS)
+    single.registered_callback = app.registered_callback
+    single.registered_commands = chosen
+    return single
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: every failure becomes one `Error:` line and an exit code, never a traceback."""
-    command = typer.main.get_command(app)
-    debug, args = _pop_debug(command, list(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(_app_for(given))
+    debug, args = _pop_debug(command, given)
     try:
         code: Any = command.main(args=args, prog_name="bythand", standalone_mode=False)
     except BythandError as exc:
