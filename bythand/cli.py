@@ -172,6 +172,14 @@ MaskOpt = Annotated[
     str | None, _opt("none, or causal (each token sees itself and earlier ones).", METHOD_PANEL, "NAME")
 ]
 HeadsOpt = Annotated[str | None, _opt("Split WQ, WK, WV into H heads.", METHOD_PANEL, "H")]
+ExampleOpt = Annotated[
+    str | None,
+    typer.Option(metavar="NAME", help="A ready problem (see: bythand examples).", show_default=False),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(metavar="ID", help="The problem of a printed worksheet, by its id.", show_default=False),
+]
 PrecisionOpt = Annotated[
     str, typer.Option(metavar="N", help="Decimal places shown (0 to 15).", rich_help_panel=DISPLAY_PANEL)
 ]
@@ -188,14 +196,8 @@ def run(
         str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
     ] = None,
     heads: HeadsOpt = None,
-    example: Annotated[
-        str | None,
-        typer.Option(metavar="NAME", help="A ready problem (see: bythand examples).", show_default=False),
-    ] = None,
-    sheet: Annotated[
-        str | None,
-        typer.Option(metavar="ID", help="The problem of a printed worksheet, by its id.", show_default=False),
-    ] = None,
+    example: ExampleOpt = None,
+    sheet: SheetOpt = None,
     convention: ConventionOpt = None,
     scale: ScaleOpt = None,
     exp: ExpOpt = None,
@@ -256,21 +258,10 @@ def run(
     mode = cast("NumberMode", _choice(numbers, NUMBER_MODES, "--numbers"))
     places, split = _numbers(precision, heads)
     steps = parse_steps(step) if step is not None else None
-    from .problem import build_problem, check_convention
     from .walk import walk
 
     inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
-    named = None
-    if example is not None or sheet is not None:
-        from .generate import named_problem
-
-        others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
-        others += ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
-        named = named_problem(example, sheet, others)
-    if named is not None:
-        base = named.in_convention(check_convention(convention, "--convention")) if convention else named
-    else:
-        base = build_problem(problem, inline, convention, split)
+    base = chosen_problem(problem, inline, convention, split, example, sheet)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
     if steps is not None:
@@ -308,6 +299,29 @@ def run(
     )
     # soft_wrap: a line wider than the terminal is never cut or re-wrapped by rich
     console.print(Text("\n").join(renderables), soft_wrap=True)
+
+
+def chosen_problem(
+    path: Path | None,
+    inline: dict[str, str | None],
+    convention: str | None,
+    heads: int | None,
+    example: str | None = None,
+    sheet: str | None = None,
+) -> Problem:
+    """The problem named on the command line: --example, --sheet, a file, inline matrices, or the
+    built-in example."""
+    from .problem import build_problem, check_convention
+
+    if example is None and sheet is None:
+        return build_problem(path, inline, convention, heads)
+    from .generate import named_problem
+
+    others = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
+    others += ["PROBLEM"] * (path is not None) + ["--heads"] * (heads is not None)
+    named = named_problem(example, sheet, others)
+    assert named is not None  # an example or a sheet was given
+    return named.in_convention(check_convention(convention, "--convention")) if convention else named
 
 
 def formatted(
@@ -355,14 +369,15 @@ def explain(
     mask: MaskOpt = None,
     heads: HeadsOpt = None,
     precision: PrecisionOpt = "2",
+    example: ExampleOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
-    from .problem import build_problem
     from .walk import walk
 
     places, split = _numbers(precision, heads)
-    base = build_problem(problem, {}, convention, split)
+    base = chosen_problem(problem, {}, convention, split, example, sheet)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
     print(explain_cell(trace, cell, precision=places).text)
 
@@ -562,14 +577,8 @@ def check(
             "--format", "-f", metavar="FORMAT", help="terminal, plain or json.", rich_help_panel=DISPLAY_PANEL
         ),
     ] = "terminal",
-    sheet: Annotated[
-        str | None,
-        typer.Option(metavar="ID", help="The problem of a printed sheet, by its id.", show_default=False),
-    ] = None,
-    example: Annotated[
-        str | None,
-        typer.Option(metavar="NAME", help="A ready problem (bythand examples).", show_default=False),
-    ] = None,
+    sheet: SheetOpt = None,
+    example: ExampleOpt = None,
 ) -> None:
     """Grade hand-worked answers cell by cell, with errors carried forward."""
     from .check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
@@ -624,21 +633,12 @@ def _write_template(
 ) -> None:
     """check --template: an answers file for the problem, to stdout or atomically to --output."""
     from .check import template_text
-    from .generate import named_problem
-    from .problem import build_problem, check_convention
     from .walk import walk
 
     if len(given) > 1:
         raise ProblemError("--template takes at most one argument, the problem file")
     problem = given[0] if given else None
-    named = named_problem(
-        example, sheet, ["PROBLEM"] * (problem is not None) + ["--heads"] * (heads is not None)
-    )
-    if named is not None:
-        base = named.in_convention(check_convention(convention, "--convention")) if convention else named
-    else:
-        base = build_problem(problem, {}, convention, heads)
-    trace = walk(base.with_options(**method))
+    trace = walk(chosen_problem(problem, {}, convention, heads, example, sheet).with_options(**method))
     ref = None
     if problem is not None:  # the answers file names its problem relative to itself
         ref = os.path.relpath(problem, out.parent) if out is not None else str(problem)

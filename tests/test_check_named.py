@@ -130,3 +130,10 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
 
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:
     assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
+
+
+def test_explain_takes_examples_and_sheets(cli: Runner) -> None:
+    result = cli("explain", "scaled[2,1]", "--example", "masked-6x4")
+    assert result.code == 0, result.err
+    assert result.out == "scaled[2,1] = −∞: key 2 comes after query 1, so the causal mask hides it\n"
+    assert cli("explain", "Q[1,1]", "--sheet", SHEET).code == 0
