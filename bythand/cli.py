@@ -717,6 +717,7 @@ def main(argv: list[str] | None = None) -> None:
     given = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(_app_for(given))
     debug, args = _pop_debug(command, given)
+    args = args or ["--help"]  # `bythand` alone: the help, as a friendly answer rather than an error
     try:
         code: Any = command.main(args=args, prog_name="bythand", standalone_mode=False)
     except BythandError as exc:

@@ -628,7 +628,10 @@ def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
         if not isinstance(array, np.ndarray):
             raise ProblemError(f"{path}: not a single array (given for {name})")
         return _array_to_matrix(array, name, where)
-    text = _read_text(path)
+    try:
+        text = _read_text(path)
+    except ProblemError as exc:
+        raise ProblemError(f"{exc} (given for {name})") from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     entries = [[e.strip() for e in row if e.strip() != ""] for row in csv.reader(lines)]
     return to_matrix(entries, name, where)

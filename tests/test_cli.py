@@ -336,3 +336,16 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "46/3" in done.stdout and "Step 7 · Softmax: Σ" in done.stdout
+
+
+def test_bythand_alone_shows_the_help(cli: Runner) -> None:
+    result = cli()
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("Usage: bythand [OPTIONS] COMMAND [ARGS]...")
+    for command in ("run", "explain", "check", "worksheet", "examples", "new"):
+        assert f"\n  {command} " in result.out
+
+
+def test_a_missing_matrix_file_names_its_flag(cli: Runner) -> None:
+    result = cli("run", "--x", "nothere.csv", "--wq", "1", "--wk", "1", "--wv", "1")
+    assert (result.code, result.err) == (2, "Error: nothere.csv: no such file (given for X)\n")
