@@ -371,15 +371,27 @@ def explain(
     precision: PrecisionOpt = "2",
     example: ExampleOpt = None,
     sheet: SheetOpt = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--format", "-f", metavar="FORMAT", help="text or json.", rich_help_panel=DISPLAY_PANEL),
+    ] = "text",
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from .explain import explain as explain_cell
     from .walk import walk
 
+    fmt = _choice(output_format, ("text", "json"), "--format")
     places, split = _numbers(precision, heads)
     base = chosen_problem(problem, {}, convention, split, example, sheet)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
-    print(explain_cell(trace, cell, precision=places).text)
+    done = explain_cell(trace, cell, precision=places)
+    if fmt == "json":
+        from .render.data import explanation_dict
+
+        data = explanation_dict(done, trace.exact)
+        sys.stdout.write(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+        return
+    print(done.text)
 
 
 def _console(plain: bool) -> Console:

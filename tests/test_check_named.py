@@ -137,3 +137,17 @@ def test_explain_takes_examples_and_sheets(cli: Runner) -> None:
     assert result.code == 0, result.err
     assert result.out == "scaled[2,1] = −∞: key 2 comes after query 1, so the causal mask hides it\n"
     assert cli("explain", "Q[1,1]", "--sheet", SHEET).code == 0
+
+
+def test_explain_as_json(cli: Runner) -> None:
+    data = json.loads(cli("explain", "A[2,1]", "-f", "json").out)
+    assert data == {
+        "cell": "A[2,1]",
+        "lines": ["A[2,1] = E[2,1] / sums[1] = 9 / (46/3) = 27/46"],
+        "value": 27 / 46,
+        "exact": "27/46",
+        "operands": ["E", "sums", "scaled"],
+    }
+    masked = json.loads(cli("explain", "scaled[2,1]", "--mask", "causal", "-f", "json").out)
+    assert (masked["value"], masked["exact"]) == (None, "-inf")
+    assert json.loads(cli("explain", "A[2,1]", "--no-approx", "-f", "json").out)["exact"] is None

@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from ..explain import Explanation
 from ..numbers import Matrix, fraction_text
 from ..walk import Trace
 
@@ -41,4 +42,15 @@ def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
         "steps": [{"number": s.number, "title": s.title, "matrices": list(s.names)} for s in trace.steps],
         # the contract: exact strings when the whole trace is exact, else null for every matrix
         "matrices": {name: matrix_dict(m, trace.exact) for name, m in trace.matrices.items()},
+    }
+
+
+def explanation_dict(done: Explanation, exact: bool) -> dict[str, Any]:
+    """One explained cell: its name, the worked lines, and its value (and exact text when exact)."""
+    return {
+        "cell": done.cell.label(True),
+        "lines": list(done.lines),
+        "value": _value(done.value),
+        "exact": _exact(done.value) if exact else None,
+        "operands": list(done.operands),
     }
