@@ -570,8 +570,8 @@ def check(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output or --csv file.")] = False,
     decimals: Annotated[
-        int, typer.Option(metavar="N", min=0, max=15, help="Decimal places a decimal answer needs.")
-    ] = 2,
+        str, typer.Option(metavar="N", help="Decimal places a decimal answer needs (0 to 15).")
+    ] = "2",
     tolerance: Annotated[
         str | None,
         typer.Option(metavar="ABS", help="Accept any answer this close instead.", show_default=False),
@@ -618,7 +618,8 @@ def check(
             f"{given[0]} is a problem file; give the answers file(s) after it, or write one with "
             f"bythand check --template {given[0]} -o answers.toml"
         )
-    rules = Rules(decimals, None if tolerance is None else as_tolerance(tolerance))
+    places_needed = whole_number(decimals, "--decimals", 0, 15)
+    rules = Rules(places_needed, None if tolerance is None else as_tolerance(tolerance))
     whole_class = len(given) > 1 or any(p.is_dir() for p in given)
     files = answer_files(given)
     results = grade_files(files, problem, rules, convention, split, method, places, keep_going=whole_class)

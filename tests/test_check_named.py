@@ -151,3 +151,11 @@ def test_explain_as_json(cli: Runner) -> None:
     masked = json.loads(cli("explain", "scaled[2,1]", "--mask", "causal", "-f", "json").out)
     assert (masked["value"], masked["exact"]) == (None, "-inf")
     assert json.loads(cli("explain", "A[2,1]", "--no-approx", "-f", "json").out)["exact"] is None
+
+
+def test_decimals_flag_is_checked_like_the_other_numbers(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text("Q = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n", encoding="utf-8")
+    result = cli("check", "--decimals", "x", str(path))
+    assert (result.code, result.err) == (2, "Error: --decimals: 'x' is not a whole number from 0 to 15\n")
+    assert cli("check", "--decimals", "3", str(path)).code == 0
