@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-import tempfile
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -106,6 +104,13 @@ def _choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     return value
 
 
+def json_text(data: Any) -> str:
+    """JSON for machines: never NaN, and text as it is written (JSON loads only when asked for)."""
+    import json
+
+    return json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n"
+
+
 def check_writable(path: Path, force: bool) -> None:
     """Refuse a target that is a folder, exists (without --force) or has no folder to go in."""
     if path.is_dir():
@@ -121,6 +126,8 @@ def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
     check_writable(path, force)
     folder = path.parent
     data = content.encode("utf-8") if isinstance(content, str) else content
+    import tempfile
+
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
@@ -337,7 +344,7 @@ def formatted(
     if fmt == "json":
         from .render.data import trace_dict
 
-        return json.dumps(trace_dict(trace, __version__), allow_nan=False, ensure_ascii=False) + "\n"
+        return json_text(trace_dict(trace, __version__))
     if fmt in ("markdown", "latex", "csv"):
         from .render import text
 
@@ -389,7 +396,7 @@ def explain(
         from .render.data import explanation_dict
 
         data = explanation_dict(done, trace.exact)
-        sys.stdout.write(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data))
         return
     print(done.text)
 
@@ -671,7 +678,7 @@ def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: in
 
     if fmt == "json":
         data: Any = [report_dict(r) for r in results] if whole_class else report_dict(results[0])
-        sys.stdout.write(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(data))
         return
     plain = fmt == "plain"
     console = _console(plain)

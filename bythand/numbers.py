@@ -8,9 +8,8 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
-Matrix = npt.NDArray[Any]
+Matrix = np.ndarray[Any, np.dtype[Any]]
 """An exact matrix is an object array of Fractions; a float matrix is float64."""
 
 Number = Fraction | float

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +27,7 @@ GIVENS = ("X", "WQ", "WK", "WV")
 PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO", "options")
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
+EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
 MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
 
 
@@ -546,6 +544,8 @@ def _read_text(path: Path) -> str:
 def parse_problem_text(text: str, source: str, kind: str) -> Problem:
     """Parse the text of a TOML or JSON problem file."""
     if kind == "json":
+        import json  # loaded for JSON files only: every start-up millisecond counts
+
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -569,8 +569,7 @@ def load_problem(path: Path) -> Problem:
 
 def example_names() -> list[str]:
     """The ready problems shipped inside the package (the same as worksheets/ in a checkout)."""
-    folder = resources.files("bythand").joinpath("examples")
-    return sorted(f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml"))
+    return sorted(f.name.removesuffix(".toml") for f in EXAMPLES.iterdir() if f.name.endswith(".toml"))
 
 
 def example_text(name: str = EXAMPLE_NAME) -> str:
@@ -580,7 +579,7 @@ def example_text(name: str = EXAMPLE_NAME) -> str:
         raise ProblemError(
             f"unknown example {name!r}{suggest(name, tuple(names))}; `bythand examples` lists them"
         )
-    return resources.files("bythand").joinpath("examples", f"{name}.toml").read_text("utf-8")
+    return (EXAMPLES / f"{name}.toml").read_text("utf-8")
 
 
 def load_example(name: str) -> Problem:
@@ -632,6 +631,8 @@ def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
         text = _read_text(path)
     except ProblemError as exc:
         raise ProblemError(f"{exc} (given for {name})") from None
+    import csv
+
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     entries = [[e.strip() for e in row if e.strip() != ""] for row in csv.reader(lines)]
     return to_matrix(entries, name, where)

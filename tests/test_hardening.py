@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,6 +26,32 @@ def write(folder: Path, name: str, data: str | bytes) -> Path:
     else:
         path.write_text(data, encoding="utf-8")
     return path
+
+
+# Start-up: each command loads only what it needs (the timings themselves are in benchmarks/)
+
+LOADED_BY = (
+    "import sys\nfrom bythand.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+    "print(' '.join(sorted(sys.modules)))"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "never"),
+    [
+        (["--help"], {"numpy", "rich", "typst"}),
+        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check"}),
+        (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
+        (["worksheet", "--help"], {"typst", "numpy"}),
+        (["examples"], {"typst"}),
+    ],
+)
+def test_a_command_loads_only_what_it_needs(args: list[str], never: set[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_BY.format(args=args)], check=True, capture_output=True, text=True
+    )
+    loaded = set(done.stdout.split("\n")[-2].split())
+    assert "bythand.cli" in loaded and not never & loaded, never & loaded
 
 
 # Named bad inputs

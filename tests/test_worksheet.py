@@ -218,14 +218,6 @@ def test_existing_files_are_kept_without_force(cli: Runner, tmp_path: Path) -> N
     assert key.read_bytes().startswith(b"%PDF")
 
 
-def test_run_and_help_do_not_load_typst() -> None:
-    for args in (["run"], ["--help"], ["worksheet", "--help"], ["examples"]):
-        code = "import sys\nfrom bythand.cli import main\n"
-        code += f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
-        code += "assert 'typst' not in sys.modules, 'typst was imported'\n"
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-
-
 def test_a_long_title_is_shortened_to_two_header_lines() -> None:
     trace = walk(builtin_example())
     long = "word " * 40

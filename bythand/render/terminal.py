@@ -6,7 +6,7 @@ with rich.Table: a trace has dozens of small matrices, and this keeps `bythand r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -16,7 +16,6 @@ from ..numbers import NumberMode
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
 from .palette import MASKED_STYLE, base_name, colour
-from .work import WorkBudget, work_lines
 
 GAP = 2  # spaces between the matrices of a cross
 MAX_ROWS, MAX_COLS = 16, 10  # beyond these a matrix is shown with its middle elided (⋯), unless --full
@@ -342,7 +341,7 @@ def render(
     view = View(trace, numbers, precision, plain, full, width)
     chosen = set(steps) if steps is not None else None
     lines = header(trace, plain)
-    budget = WorkBudget()
+    work = _work_for(trace, precision, plain) if show_work else None
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
@@ -350,14 +349,22 @@ def render(
         lines += [Text(""), rule(step_heading(step), width, hue, plain)]
         lines.append(Text(step.formula, style="" if plain else "italic"))
         lines += _body(view, step, width).lines
-        if show_work:
-            lines += work_lines(trace, step, budget, precision, plain)
+        if work is not None:
+            lines += work(step)
     if view.elided:
         note = f"Note: {ELLIPSIS} marks rows and columns left out; --full shows every cell"
         lines.insert(2, Text(note, style="" if plain else "italic"))
     for line in lines:
         line.rstrip()
     return lines
+
+
+def _work_for(trace: Trace, precision: int, plain: bool) -> Callable[[Step], list[Text]]:
+    """--show-work's lines under each step, from one budget; the explanations load only when asked for."""
+    from .work import WorkBudget, work_lines
+
+    budget = WorkBudget()
+    return lambda step: work_lines(trace, step, budget, precision, plain)
 
 
 def min_width(lines: Sequence[Text]) -> int:
