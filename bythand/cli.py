@@ -442,16 +442,18 @@ def worksheet(
     random: Annotated[
         bool, _opt("Make random hand-friendly problems.", RANDOM_PANEL, None, "--random")
     ] = False,
-    count: Annotated[int, _opt("How many random sheets (default 1).", RANDOM_PANEL, "N")] = 1,
-    seed: Annotated[int, _opt("The seed of a random class set (default 1).", RANDOM_PANEL, "S")] = 1,
+    count: Annotated[int | None, _opt("How many random sheets (default 1).", RANDOM_PANEL, "N")] = None,
+    seed: Annotated[
+        int | None, _opt("The seed of a random class set (default 1).", RANDOM_PANEL, "S")
+    ] = None,
     tokens: Annotated[int | None, _opt("Tokens n (2 to 8).", RANDOM_PANEL, "N")] = None,
     dim: Annotated[int | None, _opt("Features d (2 to 8).", RANDOM_PANEL, "D")] = None,
     dk: Annotated[int | None, _opt("Width d_k of queries and keys (1 to 8).", RANDOM_PANEL, "K")] = None,
     dv: Annotated[int | None, _opt("Width d_v of values (1 to 8).", RANDOM_PANEL, "V")] = None,
     difficulty: Annotated[
-        str, _opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
-    ] = "medium",
-    heads: Annotated[int, _opt("Heads (1 to 4).", RANDOM_PANEL, "H")] = 1,
+        str | None, _opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
+    ] = None,
+    heads: Annotated[int | None, _opt("Heads (1 to 4).", RANDOM_PANEL, "H")] = None,
     approx: Annotated[
         bool | None,
         _opt("The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.", METHOD_PANEL, None, "--approx/--no-approx"),
@@ -483,7 +485,7 @@ def worksheet(
     """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
     from .render import worksheet as ws
 
-    params = ws.random_params(random, count, tokens, dim, dk, dv, difficulty, heads, approx, mask)
+    params = ws.random_params(random, count, seed, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
     sheets = ws.build_sheets(
         problem, example, sheet, params, seed, count, None if random else approx, None if random else mask

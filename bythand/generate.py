@@ -96,7 +96,13 @@ def make_params(
         raise BythandError(f"--mask: unknown value {mask!r} (choose none or causal)")
     level: Difficulty = difficulty
     n0, d0, k0, v0 = DEFAULT_SIZES[level]
-    chosen = (tokens or n0, dim or d0, dk or k0, dv or v0, heads)
+    chosen = (
+        n0 if tokens is None else tokens,
+        d0 if dim is None else dim,
+        k0 if dk is None else dk,
+        v0 if dv is None else dv,
+        heads,
+    )  # a 0 given is refused below, not taken for "left out"
     for flag, value, (low, high) in zip(
         ("--tokens", "--dim", "--dk", "--dv", "--heads"),
         chosen,

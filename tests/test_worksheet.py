@@ -177,6 +177,13 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
     ("args", "message"),
     [
         (["--tokens", "3"], "Error: --tokens makes random problems; add --random\n"),
+        (["--seed", "7"], "Error: --seed makes random problems; add --random\n"),  # never silently ignored
+        (["--count", "1"], "Error: --count makes random problems; add --random\n"),
+        (
+            ["--random", "--tokens", "0"],
+            "Error: --tokens: 0 is outside 2 to 8, the sizes a sheet can print\n",
+        ),
+        (["--random", "--heads", "0"], "Error: --heads: 0 is outside 1 to 4, the sizes a sheet can print\n"),
         (
             ["--random", "--tokens", "12"],
             "Error: --tokens: 12 is outside 2 to 8, the sizes a sheet can print\n",

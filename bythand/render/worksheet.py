@@ -435,26 +435,30 @@ def file_names(doc: Document, fmt: OutputFormat, paper: str, fill: frozenset[str
 
 def random_params(
     random: bool,
-    count: int,
+    count: int | None,
+    seed: int | None,
     tokens: int | None,
     dim: int | None,
     dk: int | None,
     dv: int | None,
-    difficulty: str,
-    heads: int,
+    difficulty: str | None,
+    heads: int | None,
     approx: bool | None,
     mask: str | None,
 ) -> Params | None:
-    """The parameters of --random, or None; a random-only flag without --random is an error."""
+    """The parameters of --random, or None; a random-only flag without --random is an error, never
+    silently ignored (None is "not given")."""
     if not random:
-        used = [flag for flag, value in (("--tokens", tokens), ("--dim", dim), ("--dk", dk), ("--dv", dv))
-                if value is not None]  # fmt: skip
-        used += ["--count"] * (count != 1) + ["--heads"] * (heads != 1)
-        used += ["--difficulty"] * (difficulty != "medium")
+        given = {"--count": count, "--seed": seed, "--tokens": tokens, "--dim": dim, "--dk": dk, "--dv": dv,
+                 "--difficulty": difficulty, "--heads": heads}  # fmt: skip
+        used = [flag for flag, value in given.items() if value is not None]
         if used:
             raise BythandError(f"{used[0]} makes random problems; add --random")
         return None
-    return make_params(tokens, dim, dk, dv, difficulty, approx is not False, mask or "none", heads)
+    level = difficulty or "medium"
+    return make_params(
+        tokens, dim, dk, dv, level, approx is not False, mask or "none", 1 if heads is None else heads
+    )
 
 
 def build_sheets(
@@ -462,8 +466,8 @@ def build_sheets(
     example: str | None,
     sheet: str | None,
     random: Params | None,
-    seed: int,
-    count: int,
+    seed: int | None,
+    count: int | None,
     approx: bool | None,
     mask: str | None,
 ) -> list[Sheet]:
@@ -474,7 +478,7 @@ def build_sheets(
         raise BythandError(f"give one of PROBLEM, --example, --sheet or --random, not {' and '.join(given)}")
     if random is not None or sheet is not None:
         if random is not None:
-            pairs = class_set(random, seed, count)
+            pairs = class_set(random, 1 if seed is None else seed, 1 if count is None else count)
         elif approx is not None or mask is not None:
             raise BythandError("--sheet: the id fixes the method; leave out --approx, --no-approx and --mask")
         else:
