@@ -596,10 +596,30 @@ def builtin_example() -> Problem:
 _ENTRY_SPLIT = re.compile(r"[\s,]+")
 
 
+_INNER_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _bracketed_rows(text: str, name: str, where: str) -> list[str]:
+    """The rows of "1 2; 3 4", of [[1, 2], [3, 4]] (Python) and of [1 2; 3 4] (MATLAB)."""
+    body = text.strip()
+    if "[" not in body and "]" not in body:
+        return re.split(r"[;\n]", body)
+    inner = body[1:-1] if body.startswith("[") and body.endswith("]") else body
+    if "[" not in inner and "]" not in inner:  # [1 2; 3 4], or one row [1, 0]
+        return re.split(r"[;\n]", inner)
+    between = _INNER_BRACKETS.sub("", inner)  # [[1, 2], [3, 4]]: only commas may be left between the rows
+    if inner is body or between.strip(" ,;\t\r\n"):
+        raise ProblemError(
+            f"{where}: {name}: the brackets do not pair up as rows; write [[1, 2], [3, 4]] or 1 2; 3 4"
+        )
+    return _INNER_BRACKETS.findall(inner)
+
+
 def parse_matrix_text(text: str, name: str) -> tuple[Matrix, bool]:
-    """Parse an inline matrix: rows split by ';' or newlines, entries by spaces or commas."""
+    """Parse an inline matrix: rows split by ';' or newlines, entries by spaces or commas; brackets
+    as pasted from Python or MATLAB are fine too."""
     where = "--context" if name == "C" else f"--{name.lower()}"
-    rows = [r.strip() for r in re.split(r"[;\n]", text)]
+    rows = [r.strip() for r in _bracketed_rows(text, name, where)]
     rows = [r for r in rows if r]
     entries = [[e for e in _ENTRY_SPLIT.split(r) if e] for r in rows]
     return to_matrix(entries, name, where)

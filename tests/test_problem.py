@@ -80,6 +80,37 @@ def test_inline_matrix_text_splits_rows_and_entries() -> None:
     assert not decimal
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[1, 2], [3, 4]]",
+        "[[1,2],[3,4],]",
+        "[[1 2] [3 4]]",
+        "[1 2; 3 4]",
+        "[[1, 2],\n [3, 4]]",
+        " [ [1, 1/2] ,[3,4] ] ",
+    ],
+)
+def test_inline_matrices_pasted_from_python_or_matlab(text: str) -> None:
+    m, _ = parse_matrix_text(text, "X")
+    assert m.tolist() == [[1, 2 if "1/2" not in text else Fraction(1, 2)], [3, 4]]
+
+
+def test_a_single_bracketed_row() -> None:
+    assert parse_matrix_text("[1, 0, -1]", "WQ")[0].tolist() == [[1, 0, -1]]
+
+
+@pytest.mark.parametrize(
+    "text", ["[[1, 2], [3, 4]", "[[[1, 2]], [3, 4]]", "1 2]", "[1, 2], [3, 4]", "array([[1, 2]])"]
+)
+def test_brackets_that_do_not_pair_up(text: str) -> None:
+    with pytest.raises(ProblemError) as exc:
+        parse_matrix_text(text, "WK")
+    assert (
+        str(exc.value) == "--wk: WK: the brackets do not pair up as rows; write [[1, 2], [3, 4]] or 1 2; 3 4"
+    )
+
+
 def test_build_problem_from_inline_csv_and_npy(tmp_path: Path) -> None:
     write(tmp_path, "x.csv", "# features as rows\n1, 2\n3, 4\n")
     np.save(tmp_path / "wq.npy", np.array([[1, 1]]))
