@@ -165,6 +165,15 @@ def _opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) ->
     return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
 
 
+# The givens on the command line, shared by run and explain.
+XOpt = Annotated[str | None, _matrix_option("--x", 'X: "2 0 0 2; 0 1 0 0; ..." or a .csv/.npy file.')]
+WQOpt = Annotated[str | None, _matrix_option("--wq", "W_Q, written the same way.")]
+WKOpt = Annotated[str | None, _matrix_option("--wk", "W_K, written the same way.")]
+WVOpt = Annotated[str | None, _matrix_option("--wv", "W_V, written the same way.")]
+ContextOpt = Annotated[
+    str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
+]
+
 # The method flags, shared by run, explain and check (integers are checked by whole_number).
 ConventionOpt = Annotated[
     str | None, _opt("columns (tokens as columns, by hand) or rows (as in PyTorch).", METHOD_PANEL, "NAME")
@@ -195,13 +204,11 @@ PrecisionOpt = Annotated[
 @app.command()
 def run(
     problem: ProblemArg = None,
-    x: Annotated[str | None, _matrix_option("--x", 'X: "2 0 0 2; 0 1 0 0; ..." or a .csv/.npy file.')] = None,
-    wq: Annotated[str | None, _matrix_option("--wq", "W_Q, written the same way.")] = None,
-    wk: Annotated[str | None, _matrix_option("--wk", "W_K, written the same way.")] = None,
-    wv: Annotated[str | None, _matrix_option("--wv", "W_V, written the same way.")] = None,
-    context: Annotated[
-        str | None, _matrix_option("--context", "C, for cross-attention: keys and values come from it.")
-    ] = None,
+    x: XOpt = None,
+    wq: WQOpt = None,
+    wk: WKOpt = None,
+    wv: WVOpt = None,
+    context: ContextOpt = None,
     heads: HeadsOpt = None,
     example: ExampleOpt = None,
     sheet: SheetOpt = None,
@@ -369,6 +376,11 @@ def formatted(
 def explain(
     cell: Annotated[str, typer.Argument(help='The cell, 1-based: "S[2,4]", "sums[1]", "h2.A[1,3]".')],
     problem: ProblemArg = None,
+    x: XOpt = None,
+    wq: WQOpt = None,
+    wk: WKOpt = None,
+    wv: WVOpt = None,
+    context: ContextOpt = None,
     convention: ConventionOpt = None,
     scale: ScaleOpt = None,
     exp: ExpOpt = None,
@@ -389,7 +401,8 @@ def explain(
 
     fmt = _choice(output_format, ("text", "json"), "--format")
     places, split = _numbers(precision, heads)
-    base = chosen_problem(problem, {}, convention, split, example, sheet)
+    inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
+    base = chosen_problem(problem, inline, convention, split, example, sheet)
     trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
     done = explain_cell(trace, cell, precision=places)
     if fmt == "json":

@@ -218,6 +218,14 @@ def test_explain_command(cli: Runner) -> None:
     assert result.out == "h2.Q[1,1] = (row 1 of h2.W_Q)·x1 = 0·2 + 1·0 + 0·0 + 1·0 + 0·2 + 0·1 = 0\n"
 
 
+def test_explain_takes_the_givens_on_the_command_line_like_run(cli: Runner) -> None:
+    givens = ("--x", "[[1, 2], [3, 4]]", "--wq", "1 0", "--wk", "0 1", "--wv", "1 1")
+    result = cli("explain", "S[2,1]", *givens)
+    assert (result.code, result.out) == (0, "S[2,1] = k2·q1 = 4·1 = 4\n")  # k2 = W_K·x2 = 4, q1 = W_Q·x1 = 1
+    result = cli("explain", "S[1,1]", *givens[:6])
+    assert (result.code, result.err) == (2, "Error: missing WV: give --wv, or a problem file\n")
+
+
 def test_explain_command_errors(cli: Runner) -> None:
     result = cli("explain", "Z[9,1]")
     assert (result.code, result.out) == (2, "")
