@@ -395,6 +395,13 @@ def matches(answer: Answer, target: Number, rules: Rules) -> bool:
     return abs(a - t) <= Fraction(1, 2 * 10**answer.decimals) + slack
 
 
+def _only_too_short(answer: Answer, target: Number, rules: Rules) -> bool:
+    """A decimal right to its own places, refused only for having fewer than the rules ask (0.2 for
+    9/46): it deserves a word why; 0.5 for 2 is simply wrong."""
+    places = answer.decimals
+    return places is not None and places < rules.decimals and matches(answer, target, Rules(places, None))
+
+
 def _merge(base: Matrix, written: list[list[Answer | None]]) -> Matrix:
     """The student's matrix: what they wrote where they wrote it, `base` (their own value) elsewhere."""
     out = base.copy()
@@ -491,7 +498,7 @@ def _grade(
             else:
                 verdict = "wrong"
                 first_wrong = first_wrong or Cell(name, i, j)
-                if too_short is None and a.decimals is not None and a.decimals < rules.decimals:
+                if too_short is None and _only_too_short(a, expected, rules):
                     too_short = a.text
             out.append(CellResult(verdict, None if a is None else a.text, expected, mine))
         rows.append(tuple(out))

@@ -413,6 +413,8 @@ def test_template_is_every_step_full_of_question_marks(cli: Runner, tmp_path: Pa
         "blank": 128,
         "total": 128,
     }
+    plain = cli("check", str(target), "-f", "plain").out  # nothing done yet: one line, not ten tables of dots
+    assert "Left blank: Q, K, V, KT, S, scaled, E, sums, A, Z (128 cells)\n" in plain and "+--" not in plain
     assert cli("check", "--template", "-o", str(target)).code == 2  # never overwrites without --force
     assert cli("check", "--template").out == text
     result = cli("check", str(target), "-o", "x.toml")

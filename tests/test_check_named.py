@@ -128,6 +128,15 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
     assert "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in out
 
 
+def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text('A = [[0.5, "9/28", "9/22", "1/12"], ["?", "?", "?", "?"], ["?", "?", "?", "?"], '
+                    '["?", "?", "?", "?"]]\n', encoding="utf-8")  # fmt: skip
+    out = cli("check", str(path), "-f", "plain").out
+    assert "✗ 0.5 (9/46)" in out and "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in out
+    assert "places" not in out  # 9/46 ≈ 0.196: 0.5 is wrong whatever its places
+
+
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:
     assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
 

@@ -76,7 +76,13 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
         Text(_method(report.trace), style="" if plain else "dim"),
         Text(LEGEND, style="" if plain else "dim"),
     ]
+    blank: list[StepResult] = []
     for step in report.steps:
+        if step.total and step.count("blank") == step.total:
+            blank.append(step)  # said in one line below, not as a table of dots
+            continue
+        out += _blank_line(blank, plain)
+        blank = []
         hue = "" if plain else colour(step.name)
         out.append(Text(""))
         title = f" Step {step.number} · {step.name} "
@@ -92,9 +98,19 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
         if step.work:
             out.append(Text("First wrong cell, worked:", style="" if plain else "bold"))
             out.extend(Text("  " + line, style="" if plain else "italic") for line in step.work)
+    out += _blank_line(blank, plain)
     out.append(Text(""))
     out.append(Text(summary_line(report), style="" if plain else "bold"))
     return out
+
+
+def _blank_line(steps: Sequence[StepResult], plain: bool) -> list[RenderableType]:
+    """Matrices left wholly blank (not reached yet), named in one line."""
+    if not steps:
+        return []
+    cells = sum(s.total for s in steps)
+    names = ", ".join(s.name for s in steps)
+    return [Text(""), Text(f"Left blank: {names} ({cells} cells)", style="" if plain else "dim")]
 
 
 def class_table(results: Sequence[Report | Failure], plain: bool = False, compact: bool = False) -> Table:
