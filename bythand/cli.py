@@ -37,7 +37,7 @@ class ExitStatus(IntEnum):
 
 FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
 NUMBER_MODES = ("auto", "fraction", "decimal")
-SHOW_WORK_FORMATS = ("terminal", "plain", "html", "svg")
+SHOW_WORK_FORMATS = ("terminal", "plain", "markdown", "html", "svg")
 
 APP_SETTINGS: dict[str, Any] = {
     "name": "bythand",
@@ -357,8 +357,11 @@ def formatted(
 
         if fmt == "csv":
             return text.to_csv(trace, steps=steps)
-        to = text.to_markdown if fmt == "markdown" else text.to_latex
-        return to(trace, steps=steps, numbers=mode, precision=precision)
+        if fmt == "markdown":
+            return text.to_markdown(
+                trace, steps=steps, numbers=mode, precision=precision, show_work=show_work
+            )
+        return text.to_latex(trace, steps=steps, numbers=mode, precision=precision)
     from .render import export
 
     if fmt in ("html", "svg"):

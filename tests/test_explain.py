@@ -268,11 +268,25 @@ def test_show_work_is_for_the_table_formats(cli: Runner, tmp_path: Path) -> None
     result = cli("run", "--show-work", "-f", "json")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
-        "Error: --show-work explains cells in the terminal, plain, html and svg formats, not in json\n"
+        "Error: --show-work explains cells in the terminal, plain, markdown, html and svg formats, "
+        "not in json\n"
     )
     target = tmp_path / "work.html"
     assert cli("run", "--show-work", "--step", "4", "-f", "html", "-o", str(target)).code == 0
     assert "S[2,4] = k2·q4 = 2·2 + 1·1 + 0·1 = 5" in target.read_text(encoding="utf-8")
+
+
+def test_show_work_in_markdown_is_a_code_block_per_step(cli: Runner) -> None:
+    out = cli("run", "--show-work", "-f", "markdown").out
+    trace = walk(builtin_example())
+    assert out.count("\n**Work:**\n\n```text\n") == 8 and out.count("\n```\n") == 8
+    blocks = [b.split("\n```", 1)[0] for b in out.split("```text\n")[1:]]
+    assert sum(len(b.splitlines()) for b in blocks) == count_worked_cells(trace)
+    step7 = out.split("## Step 7")[1].split("## Step 8")[0]
+    assert (
+        "| Σ | 46/3 | 28/3 | 22/3 | 12 |\n\n**Work:**\n\n```text\nsums[1] = 3 + 9 + 1/3 + 3 = 46/3\n" in step7
+    )
+    assert "Work" not in cli("run", "-f", "markdown").out
 
 
 def test_readme_explanations_are_real() -> None:

@@ -203,7 +203,7 @@ def test_a_64_by_64_float_problem_runs(cli: Runner, tmp_path: Path) -> None:
 
 # The fuzz suite: short here, long with `pytest -m slow` (see README)
 
-MATRIX_TEXT = st.text(alphabet=string.digits + " ,;\n-./ae" + "x", max_size=30)
+MATRIX_TEXT = st.text(alphabet=string.digits + " ,;\n-./ae" + "x[]", max_size=30)
 OPTION_VALUES = st.one_of(st.sampled_from(["sqrt", "floor-half", "none", "e", "3", "2", "causal", "rows"]),
                           st.text(max_size=8))  # fmt: skip
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..numbers import NumberMode, fraction_text, is_exact
 from ..walk import MASKED, Step, Trace
@@ -34,11 +34,18 @@ def _md(text: str) -> str:
 
 
 def to_markdown(
-    trace: Trace, *, steps: Iterable[int] | None = None, numbers: NumberMode = "auto", precision: int = 2
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    show_work: bool = False,
 ) -> str:
-    """A heading per step, its formula as code, and a GitHub table per matrix."""
+    """A heading per step, its formula as code, a GitHub table per matrix, and with `show_work` each
+    computed cell's arithmetic in a code block."""
     out = [f"# {_md(trace.problem.title)}", "", method_text(trace), ""]
     out += [f"> Note: {_md(note)}" for note in trace.notes]
+    work = _markdown_work(trace, precision) if show_work else None
     for step in chosen_steps(trace, steps):
         out += ["", f"## {step_heading(step)}", "", f"`{step.formula}`"]
         for name in step.names:
@@ -47,7 +54,27 @@ def to_markdown(
             out.append("|" + "|".join(["---"] + ["---:"] * len(cols)) + "|")
             for label, row in zip(rows, _cells(trace, name, numbers, precision), strict=True):
                 out.append("| " + " | ".join([label, *row]) + " |")
+        if work is not None:
+            out += work(step)
     return "\n".join(out) + "\n"
+
+
+def _markdown_work(trace: Trace, precision: int) -> Callable[[Step], list[str]]:
+    """--show-work's lines under each step, from one budget; the explanations load only when asked for."""
+    from .work import WorkBudget, step_work
+
+    budget = WorkBudget()
+
+    def lines(step: Step) -> list[str]:
+        work = step_work(trace, step, budget, precision)
+        if work is None:
+            return []
+        out = ["", "**Work:**", "", "```text"]
+        out += [line for _, explained in work.cells for line in explained]
+        out.append("```")
+        return out + (["", f"*{_md(work.stop)}*"] if work.stop is not None else [])
+
+    return lines
 
 
 # LaTeX (a document body: needs only amsmath)
