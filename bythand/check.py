@@ -395,11 +395,13 @@ def matches(answer: Answer, target: Number, rules: Rules) -> bool:
     return abs(a - t) <= Fraction(1, 2 * 10**answer.decimals) + slack
 
 
-def _only_too_short(answer: Answer, target: Number, rules: Rules) -> bool:
-    """A decimal right to its own places, refused only for having fewer than the rules ask (0.2 for
-    9/46): it deserves a word why; 0.5 for 2 is simply wrong."""
+def _only_too_short(answer: Answer, targets: Sequence[Number | None], rules: Rules) -> bool:
+    """A decimal refused only for its places (0.2 for 9/46, or for the student's own value)."""
+    # such a slip deserves a word why; 0.5 for 2 is simply wrong, whatever its places
     places = answer.decimals
-    return places is not None and places < rules.decimals and matches(answer, target, Rules(places, None))
+    if places is None or places >= rules.decimals:
+        return False
+    return any(t is not None and matches(answer, t, Rules(places, None)) for t in targets)
 
 
 def _merge(base: Matrix, written: list[list[Answer | None]]) -> Matrix:
@@ -498,7 +500,7 @@ def _grade(
             else:
                 verdict = "wrong"
                 first_wrong = first_wrong or Cell(name, i, j)
-                if too_short is None and _only_too_short(a, expected, rules):
+                if too_short is None and _only_too_short(a, (expected, mine), rules):
                     too_short = a.text
             out.append(CellResult(verdict, None if a is None else a.text, expected, mine))
         rows.append(tuple(out))

@@ -764,8 +764,7 @@ def main(argv: list[str] | None = None) -> None:
         _error(str(exc))
         sys.exit(ExitStatus.BAD_INPUT)
     except typer.TyperException as exc:  # unknown flags, missing arguments, bad types
-        if debug:
-            raise
+        # a usage slip, even with --debug: typer's parser holds nothing to report
         _error(exc.format_message().replace("\n", " "))
         sys.exit(ExitStatus.BAD_INPUT)
     except typer.Exit as exc:

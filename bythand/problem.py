@@ -601,23 +601,29 @@ _INNER_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 
 def _bracketed_rows(text: str, name: str, where: str) -> list[str]:
     """The rows of "1 2; 3 4", of [[1, 2], [3, 4]] (Python) and of [1 2; 3 4] (MATLAB)."""
-    body = text.strip()
+    body = text.strip().rstrip(";,").rstrip()  # a trailing ; or , as MATLAB or a pasted line leaves it
     if "[" not in body and "]" not in body:
         return re.split(r"[;\n]", body)
-    inner = body[1:-1] if body.startswith("[") and body.endswith("]") else body
+    unpaired = ProblemError(
+        f"{where}: {name}: the brackets do not pair up as rows; write [[1, 2], [3, 4]] or 1 2; 3 4"
+    )
+    if not (body.startswith("[") and body.endswith("]")):
+        raise unpaired
+    inner = body[1:-1]
     if "[" not in inner and "]" not in inner:  # [1 2; 3 4], or one row [1, 0]
         return re.split(r"[;\n]", inner)
+    rows = _INNER_BRACKETS.findall(inner)
     between = _INNER_BRACKETS.sub("", inner)  # [[1, 2], [3, 4]]: only commas may be left between the rows
-    if inner is body or between.strip(" ,;\t\r\n"):
-        raise ProblemError(
-            f"{where}: {name}: the brackets do not pair up as rows; write [[1, 2], [3, 4]] or 1 2; 3 4"
-        )
-    return _INNER_BRACKETS.findall(inner)
+    if between.strip(" ,;\t\r\n") or any(";" in row for row in rows):
+        raise unpaired
+    for i, row in enumerate(rows, 1):
+        if not row.strip(" ,\t\r\n"):  # [] written as a row is a slip, not a row to skip
+            raise ProblemError(f"{where}: {name} row {i} is empty")
+    return rows
 
 
 def parse_matrix_text(text: str, name: str) -> tuple[Matrix, bool]:
-    """Parse an inline matrix: rows split by ';' or newlines, entries by spaces or commas; brackets
-    as pasted from Python or MATLAB are fine too."""
+    """Parse an inline matrix: rows split by ';' or newlines, entries by spaces or commas, or bracketed."""
     where = "--context" if name == "C" else f"--{name.lower()}"
     rows = [r.strip() for r in _bracketed_rows(text, name, where)]
     rows = [r for r in rows if r]

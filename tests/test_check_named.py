@@ -137,6 +137,16 @@ def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner
     assert "places" not in out  # 9/46 ≈ 0.196: 0.5 is wrong whatever its places
 
 
+def test_a_short_decimal_right_by_the_students_own_numbers_is_told_why(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    blank = ', ["?", "?", "?", "?"]' * 3
+    text = f'sums = [10, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n'
+    path.write_text(text, encoding="utf-8")
+    out = cli("check", str(path), "-f", "plain").out  # from their own sums[1] = 10, A[1,1] = 3/10
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / 10 = 3/10" in out
+    assert "(a decimal needs at least 2 places unless the value is whole; 0.3 has fewer)" in out
+
+
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:
     assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
 

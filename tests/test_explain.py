@@ -289,6 +289,23 @@ def test_show_work_in_markdown_is_a_code_block_per_step(cli: Runner) -> None:
     assert "Work" not in cli("run", "-f", "markdown").out
 
 
+def test_show_work_that_stops_at_a_step_boundary_is_only_the_note(cli: Runner, tmp_path: Path) -> None:
+    # 300 cells are used up exactly by the end of step 5, so step 6 gets the note and no empty work
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "X = [[1,0,1,0,1,0,1,0,1,0],[0,1,0,1,0,1,0,1,0,1]]\nWQ = [[1,0],[0,1],[1,1]]\n"
+        'WK = [[1,0],[0,1],[1,1]]\nWV = [[1,1]]\n[options]\nscale = "none"\nexp = "3"\n',
+        encoding="utf-8",
+    )
+    markdown = cli("run", str(path), "--show-work", "-f", "markdown").out
+    step6 = markdown.split("## Step 6")[1].split("## Step 7")[0]
+    assert "*--show-work stops here: it explains at most 300 cells" in step6
+    assert "Work" not in step6 and "```text\n```" not in markdown
+    plain = cli("run", str(path), "--show-work", "-f", "plain").out
+    step6 = plain.split("Step 6")[1].split("Step 7")[0]
+    assert "\n--show-work stops here" in step6 and "Work:" not in step6
+
+
 def test_readme_explanations_are_real() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Show your work: `explain`", 1)[1].split("\n## ", 1)[0]

@@ -42,6 +42,7 @@ LOADED_BY = (
         (["--help"], {"numpy", "rich", "typst"}),
         (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check"}),
         (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
+        (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal"}),
         (["worksheet", "--help"], {"typst", "numpy"}),
         (["examples"], {"typst"}),
     ],
@@ -393,6 +394,11 @@ def test_float_overflow_is_a_sentence_not_a_warning(cli: Runner, tmp_path: Path)
     np.save(tmp_path / "y.npy", np.array([[1e200, -1e200]]))
     result = cli("run", "--x", str(tmp_path / "y.npy"), "--wq", "1e200", "--wk", "1e200", "--wv", "1")
     assert result.err == "Error: scaled[1,1] is beyond the floating-point range; use smaller inputs\n"
+
+
+def test_a_usage_slip_is_one_line_even_with_debug(cli: Runner) -> None:
+    result = cli("explain", "--debug")  # the cell is missing: nothing in typer's parser to report
+    assert (result.code, result.out, result.err) == (2, "", "Error: Missing argument 'cell'.\n")
 
 
 def test_debug_as_an_option_value_is_just_a_value(cli: Runner) -> None:

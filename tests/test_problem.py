@@ -87,7 +87,10 @@ def test_inline_matrix_text_splits_rows_and_entries() -> None:
         "[[1,2],[3,4],]",
         "[[1 2] [3 4]]",
         "[1 2; 3 4]",
+        "[1 2; 3 4];",  # MATLAB's trailing semicolon
+        "[[1, 2], [3, 4]],",
         "[[1, 2],\n [3, 4]]",
+        "[[1. 2.]\n [3. 4.]]",  # as numpy prints an array
         " [ [1, 1/2] ,[3,4] ] ",
     ],
 )
@@ -101,7 +104,8 @@ def test_a_single_bracketed_row() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["[[1, 2], [3, 4]", "[[[1, 2]], [3, 4]]", "1 2]", "[1, 2], [3, 4]", "array([[1, 2]])"]
+    "text",
+    ["[[1, 2], [3, 4]", "[[[1, 2]], [3, 4]]", "1 2]", "[1, 2], [3, 4]", "array([[1, 2]])", "[[1 2; 3 4]]"],
 )
 def test_brackets_that_do_not_pair_up(text: str) -> None:
     with pytest.raises(ProblemError) as exc:
@@ -109,6 +113,12 @@ def test_brackets_that_do_not_pair_up(text: str) -> None:
     assert (
         str(exc.value) == "--wk: WK: the brackets do not pair up as rows; write [[1, 2], [3, 4]] or 1 2; 3 4"
     )
+
+
+def test_an_empty_bracketed_row_is_a_slip_not_skipped() -> None:
+    with pytest.raises(ProblemError) as exc:
+        parse_matrix_text("[[1, 2], [], [3, 4]]", "X")
+    assert str(exc.value) == "--x: X row 2 is empty"
 
 
 def test_build_problem_from_inline_csv_and_npy(tmp_path: Path) -> None:

@@ -180,6 +180,10 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         (["--seed", "7"], "Error: --seed makes random problems; add --random\n"),  # never silently ignored
         (["--count", "1"], "Error: --count makes random problems; add --random\n"),
         (
+            ["--random", "--difficulty", ""],
+            "Error: --difficulty: unknown value '' (choose easy, medium or hard)\n",
+        ),
+        (
             ["--random", "--tokens", "0"],
             "Error: --tokens: 0 is outside 2 to 8, the sizes a sheet can print\n",
         ),

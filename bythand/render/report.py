@@ -110,7 +110,8 @@ def _blank_line(steps: Sequence[StepResult], plain: bool) -> list[RenderableType
         return []
     cells = sum(s.total for s in steps)
     names = ", ".join(s.name for s in steps)
-    return [Text(""), Text(f"Left blank: {names} ({cells} cells)", style="" if plain else "dim")]
+    count = f"{cells} cell" + "s" * (cells != 1)
+    return [Text(""), Text(f"Left blank: {names} ({count})", style="" if plain else "dim")]
 
 
 def class_table(results: Sequence[Report | Failure], plain: bool = False, compact: bool = False) -> Table:

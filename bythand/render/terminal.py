@@ -361,10 +361,22 @@ def render(
 
 def _work_for(trace: Trace, precision: int, plain: bool) -> Callable[[Step], list[Text]]:
     """--show-work's lines under each step, from one budget; the explanations load only when asked for."""
-    from .work import WorkBudget, work_lines
+    from .work import WorkBudget, step_work
 
     budget = WorkBudget()
-    return lambda step: work_lines(trace, step, budget, precision, plain)
+
+    def lines(step: Step) -> list[Text]:
+        work = step_work(trace, step, budget, precision)
+        if work is None:
+            return []
+        out = [Text("Work:", style="" if plain else "bold")] if work.cells else []
+        for name, explained in work.cells:
+            out += [Text("  " + line, style="" if plain else colour(name)) for line in explained]
+        if work.stop is not None:
+            out.append(Text(work.stop, style="" if plain else "italic"))
+        return out
+
+    return lines
 
 
 def min_width(lines: Sequence[Text]) -> int:

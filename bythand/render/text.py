@@ -41,8 +41,7 @@ def to_markdown(
     precision: int = 2,
     show_work: bool = False,
 ) -> str:
-    """A heading per step, its formula as code, a GitHub table per matrix, and with `show_work` each
-    computed cell's arithmetic in a code block."""
+    """A heading per step, its formula as code, a GitHub table per matrix, and any work in code blocks."""
     out = [f"# {_md(trace.problem.title)}", "", method_text(trace), ""]
     out += [f"> Note: {_md(note)}" for note in trace.notes]
     work = _markdown_work(trace, precision) if show_work else None
@@ -69,9 +68,16 @@ def _markdown_work(trace: Trace, precision: int) -> Callable[[Step], list[str]]:
         work = step_work(trace, step, budget, precision)
         if work is None:
             return []
-        out = ["", "**Work:**", "", "```text"]
-        out += [line for _, explained in work.cells for line in explained]
-        out.append("```")
+        out = []
+        if work.cells:
+            out += [
+                "",
+                "**Work:**",
+                "",
+                "```text",
+                *(line for _, lines in work.cells for line in lines),
+                "```",
+            ]
         return out + (["", f"*{_md(work.stop)}*"] if work.stop is not None else [])
 
     return lines

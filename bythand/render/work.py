@@ -1,14 +1,11 @@
-"""The work `run --show-work` adds under a step: every computed cell's expansion, up to a budget."""
+"""The work `run --show-work` adds under a step, free of any format: each computed cell, up to a budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
-
 from ..explain import MAX_WORK_CELLS, count_worked_cells, explain, step_cells
 from ..walk import Step, Trace
-from .palette import colour
 
 
 @dataclass
@@ -44,16 +41,3 @@ def step_work(trace: Trace, step: Step, budget: WorkBudget, precision: int) -> W
         budget.left -= 1
         done.append((c.name, explain(trace, c, precision=precision).lines))
     return Work(done)
-
-
-def work_lines(trace: Trace, step: Step, budget: WorkBudget, precision: int, plain: bool) -> list[Text]:
-    """ "Work:" and one line per computed cell of the step, in the cell's colour."""
-    work = step_work(trace, step, budget, precision)
-    if work is None:
-        return []
-    lines = [Text("Work:", style="" if plain else "bold")]
-    for name, explained in work.cells:
-        lines += [Text("  " + line, style="" if plain else colour(name)) for line in explained]
-    if work.stop is not None:
-        lines.append(Text(work.stop, style="" if plain else "italic"))
-    return lines

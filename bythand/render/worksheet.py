@@ -446,8 +446,7 @@ def random_params(
     approx: bool | None,
     mask: str | None,
 ) -> Params | None:
-    """The parameters of --random, or None; a random-only flag without --random is an error, never
-    silently ignored (None is "not given")."""
+    """The parameters of --random, or None; a random-only flag given without --random is an error."""
     if not random:
         given = {"--count": count, "--seed": seed, "--tokens": tokens, "--dim": dim, "--dk": dk, "--dv": dv,
                  "--difficulty": difficulty, "--heads": heads}  # fmt: skip
@@ -455,7 +454,7 @@ def random_params(
         if used:
             raise BythandError(f"{used[0]} makes random problems; add --random")
         return None
-    level = difficulty or "medium"
+    level = "medium" if difficulty is None else difficulty
     return make_params(
         tokens, dim, dk, dv, level, approx is not False, mask or "none", 1 if heads is None else heads
     )
