@@ -217,15 +217,7 @@ def run(
     exp: ExpOpt = None,
     approx: ApproxOpt = None,
     mask: MaskOpt = None,
-    step: Annotated[
-        str | None,
-        typer.Option(
-            metavar="STEPS",
-            help="Only these steps: 4, 4-6 or 2,4-6.",
-            rich_help_panel=DISPLAY_PANEL,
-            show_default=False,
-        ),
-    ] = None,
+    step: Annotated[str | None, _opt("Only these steps: 4, 4-6 or 2,4-6.", DISPLAY_PANEL, "STEPS")] = None,
     numbers: Annotated[
         str, typer.Option(metavar="MODE", help="auto, fraction or decimal.", rich_help_panel=DISPLAY_PANEL)
     ] = "auto",
@@ -253,15 +245,7 @@ def run(
         ),
     ] = False,
     output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write to FILE instead of the screen.",
-            rich_help_panel=DISPLAY_PANEL,
-            show_default=False,
-        ),
+        Path | None, _opt("Write to FILE instead of the screen.", DISPLAY_PANEL, "FILE", "--output", "-o")
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite FILE if it exists.", rich_help_panel=DISPLAY_PANEL)
