@@ -139,6 +139,7 @@ def run(
         width=console.width,
         full=full,
         show_work=show_work,
+        color_system=console.color_system,
     )
     # soft_wrap: a line wider than the terminal is never cut or re-wrapped by rich
     console.print(Text("\n").join(renderables), soft_wrap=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 ROLES: dict[str, str] = {
     "features": "#C8960C",  # orange-gold: the given feature vectors
     "weights": "#E8711A",  # orange: W_Q, W_K, W_V (and W_O)
-    "qkv": "#2E9E44",  # green: Q, K, V, Kᵀ
+    "qkv": "#2E9E44",  # green: Q, K, V
+    "transpose": "#138D8D",  # teal: Kᵀ, the keys written as rows (told apart from Q, K, V)
     "matmul": "#8E44AD",  # purple: MatMul results (S)
     "scaled": "#B7950B",  # yellow: scaled scores
     "softmax": "#1E8449",  # green: E and the sums
@@ -24,7 +25,7 @@ MATRIX_ROLES: dict[str, str] = {
     "Q": "qkv",
     "K": "qkv",
     "V": "qkv",
-    "KT": "qkv",
+    "KT": "transpose",
     "S": "matmul",
     "scaled": "scaled",
     "E": "softmax",
@@ -37,6 +38,34 @@ MATRIX_ROLES: dict[str, str] = {
 
 MASKED_STYLE = "#808080"  # masked cells: grey, and always written as −∞ or 0
 
+# The same roles where a terminal has fewer colours. Letting rich pick the nearest colour merges them
+# (in 256 colours Q/K/V and E share a green; in 16, E turns grey and X and scaled the same yellow), so
+# each system has its own table, chosen so that no two roles share a colour.
+ROLES_256: dict[str, str] = {
+    "features": "color(172)",  # #d78700 orange-gold
+    "weights": "color(202)",  # #ff5f00 orange
+    "qkv": "color(35)",  # #00af5f green
+    "transpose": "color(37)",  # #00afaf teal
+    "matmul": "color(97)",  # #875faf purple
+    "scaled": "color(142)",  # #afaf00 olive yellow
+    "softmax": "color(28)",  # #008700 dark green
+    "attention": "color(220)",  # #ffd700 bright yellow
+    "output": "color(33)",  # #0087ff blue
+}
+ROLES_16: dict[str, str] = {
+    "features": "yellow",
+    "weights": "red",
+    "qkv": "green",
+    "transpose": "cyan",
+    "matmul": "magenta",
+    "scaled": "bright_magenta",  # no third yellow in 16 colours: a light purple, as S's scaled copy
+    "softmax": "bright_green",
+    "attention": "bright_yellow",
+    "output": "bright_blue",
+}
+MASKED_BY_SYSTEM = {"truecolor": MASKED_STYLE, "256": "color(244)", "standard": "bright_black"}
+COLOUR_SYSTEMS = ("truecolor", "256", "standard")
+
 
 def base_name(name: str) -> str:
     """A matrix name without its head prefix: "h2.S" -> "S"."""
@@ -46,6 +75,27 @@ def base_name(name: str) -> str:
 def colour(name: str) -> str:
     """The hex colour of a matrix, by its role."""
     return ROLES[MATRIX_ROLES.get(base_name(name), "output")]
+
+
+def system_of(color_system: str | None) -> str:
+    """rich's colour system name as one of COLOUR_SYSTEMS ("windows" has the 16 standard colours)."""
+    if color_system in ("256", "eight_bit"):
+        return "256"
+    if color_system in ("standard", "windows"):
+        return "standard"
+    return "truecolor"
+
+
+def terminal_colour(name: str, color_system: str | None = "truecolor") -> str:
+    """A matrix's colour as rich writes it for this colour system: every role keeps its own colour."""
+    role = MATRIX_ROLES.get(base_name(name), "output")
+    table = {"truecolor": ROLES, "256": ROLES_256, "standard": ROLES_16}[system_of(color_system)]
+    return table[role]
+
+
+def masked_colour(color_system: str | None = "truecolor") -> str:
+    """The grey of masked cells and elisions, for this colour system."""
+    return MASKED_BY_SYSTEM[system_of(color_system)]
 
 
 def tint(hex_colour: str, amount: float) -> str:

@@ -15,7 +15,7 @@ from rich.text import Text
 from ..numbers import NumberMode
 from ..walk import MASKED, Product, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
-from .palette import MASKED_STYLE, base_name, colour
+from .palette import base_name, masked_colour, terminal_colour
 
 GAP = 2  # spaces between the matrices of a cross
 MAX_ROWS, MAX_COLS = 16, 10  # beyond these a matrix is shown with its middle elided (⋯), unless --full
@@ -94,8 +94,10 @@ class View:
         plain: bool,
         full: bool = False,
         width: int | None = None,
+        color_system: str | None = "truecolor",
     ) -> None:
         self.trace = trace
+        self.color_system = color_system
         self.mode = display_mode(trace, numbers)
         self.precision = precision
         self.plain = plain
@@ -110,7 +112,8 @@ class View:
         """The matrix's role colour (nothing when plain)."""
         if self.plain:
             return ""
-        return f"bold {colour(name)}" if bold else colour(name)
+        hue = terminal_colour(name, self.color_system)
+        return f"bold {hue}" if bold else hue
 
     def shown(self, name: str) -> tuple[list[int | None], list[int | None]]:
         """The row and column indices of a matrix that are shown."""
@@ -178,7 +181,7 @@ class View:
         rows, cols = self.shown(name)
         label_w, cell_w = widths
         hue, strong = self.style(name), self.style(name, bold=True)
-        grey = "" if self.plain else MASKED_STYLE
+        grey = "" if self.plain else masked_colour(self.color_system)
         inner = 1 + label_w + len(cols) * (2 + cell_w) + 2
         b = self.box
         lines = [
@@ -336,16 +339,19 @@ def render(
     width: int = 80,
     full: bool = False,
     show_work: bool = False,
+    color_system: str | None = "truecolor",
 ) -> list[Text]:
-    """The lines of the view for the chosen steps (all by default); crosses fitted to `width`."""
-    view = View(trace, numbers, precision, plain, full, width)
+    """The lines of the view for the chosen steps (all by default); crosses fitted to `width`.
+
+    `color_system` ("truecolor", "256" or "standard") picks the palette's table for that terminal."""
+    view = View(trace, numbers, precision, plain, full, width, color_system)
     chosen = set(steps) if steps is not None else None
     lines = header(trace, plain)
-    work = _work_for(trace, precision, plain) if show_work else None
+    work = _work_for(trace, precision, plain, color_system) if show_work else None
     for step in trace.steps:
         if chosen is not None and step.number not in chosen:
             continue
-        hue = "" if plain else colour(step.names[-1])
+        hue = "" if plain else terminal_colour(heading_name(step), color_system)
         lines += [Text(""), rule(step_heading(step), width, hue, plain)]
         lines.append(Text(step.formula, style="" if plain else "italic"))
         lines += _body(view, step, width).lines
@@ -359,7 +365,18 @@ def render(
     return lines
 
 
-def _work_for(trace: Trace, precision: int, plain: bool) -> Callable[[Step], list[Text]]:
+def heading_name(step: Step) -> str:
+    """The matrix whose colour a step's heading takes: X for the givens, Kᵀ for step 3, else its result."""
+    if step.number == 1:
+        return step.names[0]
+    if step.number == 3:
+        return next(n for n in step.names if base_name(n) == "KT")
+    return step.names[-1]
+
+
+def _work_for(
+    trace: Trace, precision: int, plain: bool, color_system: str | None = "truecolor"
+) -> Callable[[Step], list[Text]]:
     """--show-work's lines under each step, from one budget; the explanations load only when asked for."""
     from .work import WorkBudget, step_work
 
@@ -371,7 +388,8 @@ def _work_for(trace: Trace, precision: int, plain: bool) -> Callable[[Step], lis
             return []
         out = [Text("Work:", style="" if plain else "bold")] if work.cells else []
         for name, explained in work.cells:
-            out += [Text("  " + line, style="" if plain else colour(name)) for line in explained]
+            hue = "" if plain else terminal_colour(name, color_system)
+            out += [Text("  " + line, style=hue) for line in explained]
         if work.stop is not None:
             out.append(Text(work.stop, style="" if plain else "italic"))
         return out
