@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .captions import floor_half_note, scale_caption
 from .errors import ProblemError
 from .numbers import Matrix, is_exact, to_float
 from .problem import Head, Options, Problem
@@ -297,8 +298,9 @@ def _notes(problem: Problem, head: Head, scaled: Matrix, E: Matrix) -> list[str]
     notes: list[str] = []
     opts = problem.options
     dk = problem.d_k_of(head)
-    if opts.scale == "floor-half" and dk != 3:
-        notes.append(f"⌊x/2⌋ is the hand trick for ÷√3; here d_k = {dk} (÷√{dk} ≈ ÷{math.sqrt(dk):.2f})")
+    half_note = floor_half_note(dk) if opts.scale == "floor-half" else None
+    if half_note is not None:
+        notes.append(half_note)
     if problem.exact and not is_exact(scaled):
         notes.append(f"√{dk} is irrational, so the trace is worked in decimals from step 5")
     elif problem.exact and not is_exact(E):
@@ -323,11 +325,7 @@ def _steps(p: Problem, head: Head, prefix: str) -> list[Step]:
     dk = p.d_k_of(head)
     src = "X" if p.C is None else "C"  # cross-attention takes keys and values from the context
     mask = "; a key after its query is masked with −∞" if o.mask == "causal" else ""
-    scale_text = {
-        "sqrt": f"S / √d_k = S / √{dk}",
-        "floor-half": "⌊S/2⌋, the hand trick for S / √3",
-        "none": "S, no scaling",
-    }[o.scale]
+    scale_text = scale_caption(o.scale, dk)
     exp_text = "e^x" if o.base is None else f"{o.base}^x"
     exp_note = ", the hand trick for e^x" if o.base == 3 else ""
 

@@ -42,7 +42,7 @@ def test_default_run_plain_snapshot(cli: Runner) -> None:
     assert result.code == 0, result.err
     assert result.err == ""
     snapshot("classic-plain.txt", result.out)
-    assert all(ord(ch) < 128 or ch in "·⌊⌋√ᵀ×Σ∞−" for ch in result.out if ch not in "─│")
+    assert all(ord(ch) < 128 or ch in "·⌊⌋√ᵀ×Σ∞−≈" for ch in result.out if ch not in "─│")
     assert max(len(line) for line in result.out.splitlines()) <= 80
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..captions import method_scale
 from ..numbers import SMALL_DENOMINATOR, Matrix, Number, NumberMode, cell, format_number
 from ..walk import Step, Trace
 from .palette import base_name
@@ -61,9 +62,7 @@ def cell_text(m: Matrix, i: int, j: int, mode: NumberMode, precision: int) -> st
 def method_text(trace: Trace) -> str:
     """The method in one line: "columns convention · scale ⌊x/2⌋ · 3^x · mask none · exact fractions"."""
     o = trace.options
-    scale = {"sqrt": f"scale ÷√{trace.problem.d_k}", "floor-half": "scale ⌊x/2⌋", "none": "no scaling"}[
-        o.scale
-    ]
+    scale = method_scale(o.scale, [trace.problem.d_k_of(h) for h in trace.problem.heads])
     exp = "e^x" if o.base is None else f"{o.base}^x"
     numbers = "exact fractions" if trace.exact else "decimals"
     return f"{o.convention} convention · {scale} · {exp} · mask {o.mask} · {numbers}"

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 
+from ..captions import method_scale, scale_caption
 from ..numbers import NumberMode, fraction_text, is_exact
 from ..walk import MASKED, Step, Trace
 from .labels import cell_text, display_mode, labels, matrix_mode, method_text, step_heading
@@ -122,12 +123,17 @@ def tex_cell(text: str) -> str:
     return text
 
 
+def _step_dk(trace: Trace, step: Step) -> int:
+    """d_k of the head a step belongs to ("h2.scaled" -> the second head's)."""
+    head = step.names[-1].rpartition(".")[0]
+    return trace.problem.d_k_of(trace.problem.heads[int(head[1:]) - 1 if head else 0])
+
+
 def _tex_formula(trace: Trace, step: Step) -> str:
     """The step's rule in LaTeX, per convention and options."""
     o = trace.options
     cols = o.convention == "columns"
     src = "X" if trace.problem.C is None else "C"
-    dk = trace.problem.d_k
     number = step.number
     if number == 1:
         where = "columns" if cols else "rows"
@@ -143,11 +149,7 @@ def _tex_formula(trace: Trace, step: Step) -> str:
             return "$S = K^{\\top} Q,\\quad S_{ij} = k_i \\cdot q_j$"
         return "$S = Q K^{\\top},\\quad S_{ij} = q_i \\cdot k_j$"
     if number == 5:
-        rule = {
-            "sqrt": f"$S / \\sqrt{{d_k}} = S / \\sqrt{{{dk}}}$",
-            "floor-half": "$\\lfloor S/2 \\rfloor$, the hand trick for $S / \\sqrt{3}$",
-            "none": "$S$, no scaling",
-        }[o.scale]
+        rule = scale_caption(o.scale, _step_dk(trace, step), tex=True)
         return rule + ("; a key after its query is masked with $-\\infty$" if o.mask == "causal" else "")
     if number == 6:
         return f"$E = {'e' if o.base is None else o.base}^{{x}}$"
@@ -190,14 +192,10 @@ def to_latex(
 def _tex_method(trace: Trace) -> str:
     """The method line with its symbols as maths."""
     o = trace.options
-    scale = {
-        "sqrt": f"$\\div\\sqrt{{{trace.problem.d_k}}}$",
-        "floor-half": "$\\lfloor x/2 \\rfloor$",
-        "none": "no scaling",
-    }[o.scale]
+    scale = method_scale(o.scale, [trace.problem.d_k_of(h) for h in trace.problem.heads], tex=True)
     exp = f"${'e' if o.base is None else o.base}^{{x}}$"
     numbers = "exact fractions" if trace.exact else "decimals"
-    return f"{o.convention} convention; scale {scale}; {exp}; mask {o.mask}; {numbers}"
+    return f"{o.convention} convention; {scale}; {exp}; mask {o.mask}; {numbers}"
 
 
 _TEX_WORDS = (
