@@ -82,6 +82,35 @@ def test_cross_layout_puts_operands_left_and_above(cli: Runner) -> None:
     assert row.startswith("|  1      20       0       0      20  |  |  1  180/23    90/7  180/11    10/3  |")
 
 
+CLASSIC_STEPS = (
+    "its steps are 1 (Given), 2 (Query, Key, Value), 3 (Prepare for MatMul), 4 (MatMul), 5 (Scale), "
+    "6 (Softmax: exp), 7 (Softmax: Σ), 8 (Softmax: 1/sum), 9 (MatMul), or name the matrix a step makes: "
+    "X, WQ, WK, WV, Q, K, V, KT, S, scaled, E, sums, A, Z"
+)
+
+
+def test_step_by_name(cli: Runner) -> None:
+    def shown(*args: str) -> list[int]:
+        result = cli("run", *args, "-f", "plain")
+        assert result.code == 0, result.err
+        return [n for n in range(1, 12) if f"Step {n} ·" in result.out]
+
+    assert shown("--step", "A") == [8]
+    assert shown("--step", "S-A") == [4, 5, 6, 7, 8]
+    assert shown("--step", "7-8") == [7, 8]
+    assert shown("--step", "Q,Z") == [2, 9]  # Q is made in step 2 (step 3 only copies it)
+    assert shown("--step", "kt-e") == [3, 4, 5, 6]  # case does not matter where it is unambiguous
+    assert shown("--step", "Kᵀ") == [3]
+    assert shown("--step", "sums") == [7]
+    assert shown("--step", "scaled - E") == [5, 6]
+    heads = ("--example", "multi-head-2x4")
+    assert shown(*heads, "--step", "h2.A") == [8]
+    assert shown(*heads, "--step", "concat-O") == [10, 11]
+    bad = cli("run", *heads, "--step", "12")
+    assert bad.code == 2 and bad.err.count("\n") == 1
+    assert "10 (Concatenate), 11 (Output projection)" in bad.err and "concat, O" in bad.err
+
+
 def test_step_selection(cli: Runner) -> None:
     out = cli("run", "--step", "4").out
     assert "Step 4 · MatMul" in out and "S = Kᵀ·Q" in out
@@ -229,9 +258,24 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
             "Error: --format: unknown value 'pdf' "
             "(choose terminal, plain, json, markdown, latex, html, svg, csv)",
         ),
-        (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 11"),
-        (("run", "--step", "10"), "Error: --step: this problem has steps 1 to 9"),
-        (("run", "--step", "four"), "Error: --step: 'four' is not a step or range (write 4, 4-6 or 2,4-6)"),
+        (("run", "--step", "0"), f"Error: --step: 0 is not a step of this problem; {CLASSIC_STEPS}"),
+        (("run", "--step", "10"), f"Error: --step: 10 is not a step of this problem; {CLASSIC_STEPS}"),
+        (
+            ("run", "--step", "four"),
+            f"Error: --step: no step or matrix 'four' in this problem; {CLASSIC_STEPS}",
+        ),
+        (
+            ("run", "--step", "S-Y"),
+            f"Error: --step: no step or matrix 'Y' in this problem (in 'S-Y'); {CLASSIC_STEPS}",
+        ),
+        (
+            ("run", "--step", "8-7"),
+            "Error: --step: '8-7' runs backwards (step 8 to step 7); write it the other way round",
+        ),
+        (
+            ("run", "--step", "4-"),
+            "Error: --step: '4-' is not a step or a range (write 4, 4-6, A, S-A or 2,7-8)",
+        ),
         (("run", "missing.toml"), "Error: missing.toml: no such file"),
         (
             ("run", "--x", "1 2; 3", "--wq", "1", "--wk", "1", "--wv", "1"),

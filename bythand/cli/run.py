@@ -36,7 +36,6 @@ from .common import (
     int_options,
     json_text,
     opt,
-    parse_steps,
     stdout_console,
     write_atomic,
 )  # fmt: skip
@@ -62,7 +61,14 @@ def run(
     exp: ExpOpt = None,
     approx: ApproxOpt = None,
     mask: MaskOpt = None,
-    step: Annotated[str | None, opt("Only these steps: 4, 4-6 or 2,4-6.", DISPLAY_PANEL, "STEPS")] = None,
+    step: Annotated[
+        str | None,
+        opt(
+            "Only these steps, by number or by the matrix made: 4, 4-6, A, S-A or 2,7-8.",
+            DISPLAY_PANEL,
+            "STEPS",
+        ),
+    ] = None,
     numbers: Annotated[
         str, typer.Option(metavar="MODE", help="auto, fraction or decimal.", rich_help_panel=DISPLAY_PANEL)
     ] = "auto",
@@ -100,17 +106,17 @@ def run(
     fmt = "terminal" if output_format == "rich" else choice(output_format, FORMATS, "--format")
     mode = cast("NumberMode", choice(numbers, NUMBER_MODES, "--numbers"))
     places, split = int_options(precision, heads)
-    steps = parse_steps(step) if step is not None else None
     from ..walk import walk
 
     inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
     base = chosen_problem(problem, inline, convention, split, example, sheet)
     chosen = base.with_options(scale=scale, exp=exp, approx=approx, mask=mask)
     trace = walk(chosen)
-    if steps is not None:
-        present = sorted({s.number for s in trace.steps})
-        if not set(steps) & set(present):
-            raise ProblemError(f"--step: this problem has steps {present[0]} to {present[-1]}")
+    steps = None
+    if step is not None:
+        from ..steps import select_steps
+
+        steps = select_steps(trace, step)
     if show_work and fmt not in SHOW_WORK_FORMATS:
         raise ProblemError(
             f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
