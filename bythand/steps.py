@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .errors import ProblemError
 from .walk import Trace
+
+if TYPE_CHECKING:
+    from .check import Report
 
 _PRETTY = {"KT": "Kᵀ"}
 
@@ -73,3 +78,9 @@ def select_steps(trace: Trace, text: str) -> list[int]:
         numbers = sorted({s.number for s in trace.steps if first <= s.number <= last})
         chosen += [n for n in numbers if n not in chosen]
     return chosen
+
+
+def graded_steps(report: Report, text: str) -> Report:
+    """The report of `check --step`: only the chosen steps' matrices are graded (and counted)."""
+    numbers = set(select_steps(report.trace, text))
+    return replace(report, steps=tuple(s for s in report.steps if s.number in numbers))

@@ -92,6 +92,10 @@ def check(
     ] = "terminal",
     sheet: SheetOpt = None,
     example: ExampleOpt = None,
+    step: Annotated[
+        str | None,
+        typer.Option(metavar="STEPS", help="Grade only these steps: 8, A, S-A or 7-8.", show_default=False),
+    ] = None,
 ) -> None:
     """Grade hand-worked answers cell by cell, with errors carried forward."""
     from ..check import Failure, Report, Rules, answer_files, as_tolerance, grade_files, looks_like_problem
@@ -124,6 +128,8 @@ def check(
     whole_class = len(given) > 1 or any(p.is_dir() for p in given)
     files = answer_files(given)
     results = grade_files(files, problem, rules, convention, split, method, places, keep_going=whole_class)
+    if step is not None:
+        results = _only_steps(results, step, whole_class)
     if csv_file is not None:
         from ..render.report import gradebook_csv
 
@@ -133,6 +139,17 @@ def check(
         raise typer.Exit(ExitStatus.BAD_INPUT)
     if not all(isinstance(r, Report) and r.passed for r in results):
         raise typer.Exit(ExitStatus.WRONG)
+
+
+def _only_steps(results: list[Any], step: str, whole_class: bool) -> list[Any]:
+    """check --step: each report cut down to the chosen steps; one file must have answers for them."""
+    from ..check import Report
+    from ..steps import graded_steps
+
+    cut = [graded_steps(r, step) if isinstance(r, Report) else r for r in results]
+    if not whole_class and isinstance(cut[0], Report) and not cut[0].steps:
+        raise ProblemError(f"--step {step}: {cut[0].answers} has no answers for that step; nothing to grade")
+    return cut
 
 
 def _write_template(
