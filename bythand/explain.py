@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NoReturn
 
 from .errors import ProblemError
-from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, format_number, is_exact, to_float
+from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, decimal_text, format_number, is_exact, to_float
 from .problem import Head, suggest
 from .walk import (
     MASKED,
@@ -30,7 +31,8 @@ from .walk import (
 GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
 MAX_WORK_CELLS = 300  # --show-work explains at most this many cells; past it the output stops being readable
-_CELL = re.compile(r"\s*([A-Za-z][\w.]*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*")
+_INDEX = r"(\d+|[A-Za-z]\d+|Σ)"  # 1-based, or a table label: k1, q2, x3, Σ
+_CELL = re.compile(rf"\s*([A-Za-z][\w.]*ᵀ?)\s*\[\s*{_INDEX}\s*(?:,\s*{_INDEX}\s*)?\]\s*")
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,30 @@ class Cell:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The worked expansion of one cell and the value it comes to."""
+    """The worked expansion of one cell and the value it comes to.
+
+    `lines` is the one-line working (as --show-work and check print it); `work` is the full working a
+    TA writes: the rule, each operand named with its values, every step of the arithmetic. `marked`
+    and `marked_work` are the same with words marked «so» for the LaTeX view."""
 
     cell: Cell
     lines: tuple[str, ...]
     value: Number
     operands: tuple[str, ...]
+    work: tuple[str, ...] = ()
+    inputs: tuple[Cell, ...] = ()
+    marked: tuple[str, ...] = ()
+    marked_work: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        """The lines joined for printing."""
+        """The one-line working."""
         return "\n".join(self.lines)
+
+    @property
+    def work_text(self) -> str:
+        """The full working, lines joined."""
+        return "\n".join(self.work)
 
 
 def _ranges(trace: Trace) -> str:
@@ -96,10 +111,10 @@ def parse_cell(trace: Trace, text: str) -> Cell:
             f"{text!r} is not a cell; write a matrix name and 1-based indices, like S[2,4] or sums[1]. "
             f"Valid cells: {_ranges(trace)}"
         )
-    name, first, second = match[1], int(match[2]), match[3]
+    name = match[1].replace("Kᵀ", "KT").replace("W_", "W")
     if name not in trace.matrices:
-        hint = suggest(name, tuple(trace.matrices))
-        raise ProblemError(f"no matrix {name!r} in this problem{hint}. Valid cells: {_ranges(trace)}")
+        _no_matrix(trace, name, match[2], match[3])
+    first, second = _numbers(trace, name, match[2], match[3], text.strip())
     rows, cols = trace[name].shape
     if name.rpartition(".")[2] == "sums":
         length = cols if columns else rows
@@ -123,6 +138,50 @@ def parse_cell(trace: Trace, text: str) -> Cell:
             f"{text.strip()} is outside {name}, which is {rows}×{cols} (cells {name}[1..{rows},1..{cols}])"
         )
     return Cell(name, row - 1, col - 1)
+
+
+def _no_matrix(trace: Trace, name: str, first: str, second: str | None) -> NoReturn:
+    """The error for a name the trace lacks: per head in a multi-head problem, else the valid cells."""
+    heads = [trace.problem.prefix(h) + name for h in range(len(trace.problem.heads))]
+    if len(heads) > 1 and all(h in trace.matrices for h in heads):
+        index = first + (f",{second}" if second is not None else "")
+        choices = [f"{h}[{index}]" for h in heads]
+        options = ", ".join(choices[:-1]) + " or " + choices[-1]
+        raise ProblemError(f"{name} is per head in this problem ({len(heads)} heads): write {options}")
+    hint = suggest(name, tuple(trace.matrices))
+    raise ProblemError(f"no matrix {name!r} in this problem{hint}. Valid cells: {_ranges(trace)}")
+
+
+def _numbers(trace: Trace, name: str, first: str, second: str | None, written: str) -> tuple[int, str | None]:
+    """The 1-based indices of a cell written with numbers or with its table's labels (S[k1,q2])."""
+    if first.isdigit() and (second is None or second.isdigit()):
+        return int(first), second
+    from .render.labels import labels  # the labels the tables print are the ones a person copies
+
+    row_labels, col_labels = labels(trace, name)
+
+    def where(token: str) -> tuple[str | None, int]:
+        if token.isdigit():
+            return None, int(token)
+        if token in row_labels:
+            return "row", row_labels.index(token) + 1
+        if token in col_labels:
+            return "col", col_labels.index(token) + 1
+        raise ProblemError(
+            f"{written}: {token} is not a row or column of {name} (its rows are "
+            f"{row_labels[0]}..{row_labels[-1]}, its columns {col_labels[0]}..{col_labels[-1]})"
+        )
+
+    if second is None:  # sums[q2]: the one index along the tokens
+        return where(first)[1], None
+    (axis1, n1), (axis2, n2) = where(first), where(second)
+    if axis1 == axis2 and axis1 is not None:
+        raise ProblemError(
+            f"{written}: {first} and {second} are both {axis1}s of {name}; give a row and a column"
+        )
+    if axis1 == "col" or axis2 == "row":  # written column first, as S[q2,k1]: the labels say which is which
+        n1, n2 = n2, n1
+    return n1, str(n2)
 
 
 def number_text(v: Number, precision: int = 2) -> str:
@@ -162,19 +221,6 @@ def _dot(left: Sequence[Number], right: Sequence[Number], precision: int) -> str
     )
 
 
-def _row(m: Matrix, i: int) -> list[Number]:
-    return [cell(m, i, j) for j in range(m.shape[1])]
-
-
-def _col(m: Matrix, j: int) -> list[Number]:
-    return [cell(m, i, j) for i in range(m.shape[0])]
-
-
-def _pretty(name: str) -> str:
-    head, dot, base = name.rpartition(".")
-    return head + dot + PRETTY.get(base, base)
-
-
 def explain(
     trace: Trace,
     target: str | Cell,
@@ -189,8 +235,12 @@ def explain(
     c = parse_cell(trace, target) if isinstance(target, str) else target
     m = Operands(trace, matrices or {})
     worker = _WORKERS.get(c.base, _given)
-    lines, value = worker(trace, c, m, precision)
-    return Explanation(c, tuple(lines), value, tuple(m.read))
+    done = worker(trace, c, m, precision)
+    line, full = done.line(), done.full()
+    return Explanation(
+        c, (unmark(line),), done.value, tuple(m.read), tuple(unmark(x) for x in full), tuple(done.inputs),
+        (line,), tuple(full),
+    )  # fmt: skip
 
 
 class Operands:
@@ -243,39 +293,168 @@ def recompute(trace: Trace, name: str, m: Operands) -> Matrix:
     return m(name)  # a given
 
 
-Worker = Callable[[Trace, Cell, Operands, int], tuple[list[str], Number]]
+# How a cell's working is written. Words are marked «like this» so that the LaTeX view can set them
+# as text and everything else as maths; the plain text drops the marks.
 
 
-def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def unmark(marked: str) -> str:
+    """A marked line as plain text."""
+    return marked.replace("«", "").replace("»", "")
+
+
+Chain = list[tuple[str, str, bool]]  # (relation, maths, shown in the one-line form too)
+
+
+@dataclass
+class Working:
+    """One cell's working before it is written: the rule, the operands named, the chain of values."""
+
+    lhs: str
+    value: Number
+    rule: str = ""
+    chain: Chain = field(default_factory=list)
+    suffix: str = ""  # words that end the one-line form
+    about: str = ""  # words after the rule in the full form
+    given: list[str] = field(default_factory=list)  # the operands, named with their values
+    notes: list[str] = field(default_factory=list)  # remarks under the chain
+    inputs: list[Cell] = field(default_factory=list)  # the operand cells the value is made from
+    rule_in_line: bool = True
+
+    def line(self) -> str:
+        """The one-line form (marked): the rule and the chain without its intermediate steps."""
+        out = self.lhs + (f" = {self.rule}" if self.rule and self.rule_in_line else "")
+        out += "".join(f" {rel} {maths}" for rel, maths, short in self.chain if short)
+        return out + self.suffix
+
+    def full(self) -> list[str]:
+        """The full form (marked), as a TA writes it: the rule, the operands, each step of the arithmetic."""
+        if not self.given and len(self.chain) <= 1:
+            return [self.line() if not self.about else self.line().removesuffix(self.suffix) + self.about]
+        lines = [self.lhs + (f" = {self.rule}" if self.rule else "") + self.about]
+        lines += [f"  {g}" for g in self.given]
+        start = self.rule or self.lhs
+        pad = " " * len(unmark(start))
+        for k, (rel, maths, _) in enumerate(self.chain):
+            lines.append(f"  {start if k == 0 else pad} {rel} {maths}")
+        return lines + [f"  {note}" for note in self.notes]
+
+
+def _rel(v: Number) -> str:
+    return "≈" if is_rounded(v) else "="
+
+
+def _vector(values: Sequence[Number], precision: int) -> str:
+    return "(" + ", ".join(number_text(v, precision) for v in values) + ")"
+
+
+def _plus(values: Sequence[Number], precision: int) -> str:
+    return " + ".join(_factor(v, precision) for v in values)
+
+
+def _sum_steps(values: Sequence[Number], total: Number, precision: int) -> Chain:
+    """A sum's working: the terms, the whole numbers added first when fractions are left over, the total."""
+    chain: Chain = []
+    exact = all(isinstance(v, Fraction) for v in values)
+    if exact and len(values) > 1:
+        whole = [v for v in values if v.denominator == 1]  # type: ignore[union-attr]
+        parts = [v for v in values if v.denominator != 1]  # type: ignore[union-attr]
+        if len(whole) >= 2 and parts:
+            grouped = ([sum(whole)] if sum(whole) != 0 else []) + parts
+            if len(grouped) > 1:
+                chain.append(("=", _plus(grouped, precision), False))
+    chain.append((_rel(total), number_text(total, precision), True))
+    return chain
+
+
+def _dot_chain(left: Sequence[Number], right: Sequence[Number], total: Number, precision: int) -> Chain:
+    """a·b written out: the products, their values, any grouping, the total."""
+    chain: Chain = [("=", _dot(left, right, precision), True)]
+    if len(left) > 1:
+        products = [a * b for a, b in zip(left, right, strict=True)]
+        rel = "≈" if any(is_rounded(p) for p in products) else "="
+        chain.append((rel, _plus(products, precision), False))
+        chain += _sum_steps(products, total, precision)
+    else:
+        chain.append((_rel(total), number_text(total, precision), True))
+    return chain
+
+
+def _row(m: Matrix, i: int) -> list[Number]:
+    return [cell(m, i, j) for j in range(m.shape[1])]
+
+
+def _col(m: Matrix, j: int) -> list[Number]:
+    return [cell(m, i, j) for i in range(m.shape[0])]
+
+
+def _row_cells(name: str, m: Matrix, i: int) -> list[Cell]:
+    return [Cell(name, i, j) for j in range(m.shape[1])]
+
+
+def _col_cells(name: str, m: Matrix, j: int) -> list[Cell]:
+    return [Cell(name, i, j) for i in range(m.shape[0])]
+
+
+def _pretty(name: str) -> str:
+    head, dot, base = name.rpartition(".")
+    return head + dot + PRETTY.get(base, base)
+
+
+Worker = Callable[[Trace, Cell, Operands, int], Working]
+KINDS = {"Q": "query", "K": "key", "V": "value"}
+
+
+def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     value = cell(m(c.name), c.row, c.col)
-    return [f"{c.label(True)} = {number_text(value, precision)} (given)"], value
+    chain: Chain = [("=", number_text(value, precision), True)]
+    return Working(c.label(True), value, chain=chain, suffix=" «(given)»")
 
 
 def _head(p: str, m: Operands) -> Head:
     return Head(m(p + "WQ"), m(p + "WK"), m(p + "WV"))
 
 
-def _qkv(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _qkv(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
-    weights = {"Q": "WQ", "K": "WK", "V": "WV"}[c.base]
+    weights = c.prefix + {"Q": "WQ", "K": "WK", "V": "WV"}[c.base]
     source = "X" if c.base == "Q" or trace.problem.C is None else "C"
     token = source.lower()
     value = cell(recompute(trace, c.name, m), c.row, c.col)
-    W = m(c.prefix + weights)
+    W, src = m(weights), m(source)
     i, j = c.row, c.col
+    w = _pretty(weights)
     if conv == "columns":  # (row i of W)·(column j of the source)
-        words = f"(row {i + 1} of {_pretty(c.prefix + weights)})·{token}{j + 1}"
-        terms = _dot(_row(W, i), _col(m(source), j), precision)
+        rule = f"«(row {i + 1} of »{w}«)»·{token}{j + 1}"
+        left, right = _row(W, i), _col(src, j)
+        given = [f"«row {i + 1} of »{w} = {_vector(left, precision)}"]
+        given.append(f"{token}{j + 1} = {_vector(right, precision)}«, column {j + 1} of »{source}")
+        inputs = _row_cells(weights, W, i) + _col_cells(source, src, j)
+        entry, tok = i + 1, j + 1
     else:  # (row i of the source)·(column j of W)
-        words = f"{token}{i + 1}·(column {j + 1} of {_pretty(c.prefix + weights)})"
-        terms = _dot(_row(m(source), i), _col(W, j), precision)
-    return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
+        rule = f"{token}{i + 1}·«(column {j + 1} of »{w}«)»"
+        left, right = _row(src, i), _col(W, j)
+        given = [f"{token}{i + 1} = {_vector(left, precision)}«, row {i + 1} of »{source}"]
+        given.append(f"«column {j + 1} of »{w} = {_vector(right, precision)}")
+        inputs = _row_cells(source, src, i) + _col_cells(weights, W, j)
+        entry, tok = j + 1, i + 1
+    whose = "context token" if source == "C" else "token"
+    about = f"«: entry {entry} of the {KINDS[c.base]} of {whose} {tok}»"
+    chain = _dot_chain(left, right, value, precision)
+    return Working(c.label(True), value, rule, chain, about=about, given=given, inputs=inputs)
 
 
-def _kt(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _kt(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     source = f"{c.prefix}K[{c.col + 1},{c.row + 1}]"
-    return [f"{c.label(True)} = {source} = {number_text(value, precision)} (Kᵀ: K transposed)"], value
+    return Working(
+        c.label(True),
+        value,
+        source,
+        [("=", number_text(value, precision), True)],
+        suffix=" «(Kᵀ: K transposed)»",
+        about="«: Kᵀ is K transposed, its rows and columns swapped»",
+        inputs=[Cell(c.prefix + "K", c.col, c.row)],
+    )
 
 
 def _keys_queries(trace: Trace, c: Cell) -> tuple[int, int]:
@@ -283,18 +462,32 @@ def _keys_queries(trace: Trace, c: Cell) -> tuple[int, int]:
     return (c.row, c.col) if trace.options.convention == "columns" else (c.col, c.row)
 
 
-def _s(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _s(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     value = cell(recompute(trace, c.name, m), c.row, c.col)
-    Q, KT = m(c.prefix + "Q"), m(c.prefix + "KT")
+    p = c.prefix
+    Q, KT = m(p + "Q"), m(p + "KT")
     key, query = _keys_queries(trace, c)
+    k, q = key + 1, query + 1
     if conv == "columns":  # S[i,j] = k_i·q_j: row i of Kᵀ (n × d_k) times column j of Q
-        words = f"k{key + 1}·q{query + 1}"
-        terms = _dot(_row(KT, key), _col(Q, query), precision)
+        rule = f"k{k}·q{q}"
+        left, right = _row(KT, key), _col(Q, query)
+        given = [
+            f"k{k} = {_vector(left, precision)}«, row {k} of »{p}Kᵀ« (column {k} of »{p}K«)»",
+            f"q{q} = {_vector(right, precision)}«, column {q} of »{p}Q",
+        ]
+        inputs = _row_cells(p + "KT", KT, key) + _col_cells(p + "Q", Q, query)
     else:  # S[i,j] = q_i·k_j: row i of Q (n × d_k) times column j of Kᵀ
-        words = f"q{query + 1}·k{key + 1}"
-        terms = _dot(_row(Q, query), _col(KT, key), precision)
-    return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
+        rule = f"q{q}·k{k}"
+        left, right = _row(Q, query), _col(KT, key)
+        given = [
+            f"q{q} = {_vector(left, precision)}«, row {q} of »{p}Q",
+            f"k{k} = {_vector(right, precision)}«, column {k} of »{p}Kᵀ« (row {k} of »{p}K«)»",
+        ]
+        inputs = _row_cells(p + "Q", Q, query) + _col_cells(p + "KT", KT, key)
+    about = f"«: how well key {k} matches query {q}»"
+    chain = _dot_chain(left, right, value, precision)
+    return Working(c.label(True), value, rule, chain, about=about, given=given, inputs=inputs)
 
 
 def _is_masked(trace: Trace, c: Cell) -> bool:
@@ -307,49 +500,96 @@ def _mask_words(trace: Trace, c: Cell) -> str:
     return f"key {key + 1} comes after query {query + 1}, so the causal mask hides it"
 
 
-def _scaled(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _scaled(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     opts, conv = trace.options, trace.options.convention
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     S = m(c.prefix + "S")
     dk = int(trace[c.prefix + "Q"].shape[0 if conv == "columns" else 1])  # d_k: the width of the queries
     label = c.label(True)
+    s_cell = Cell(c.prefix + "S", c.row, c.col)
     if _is_masked(trace, c):
-        return [f"{label} = −∞: {_mask_words(trace, c)}"], value
-    s_name = f"{c.prefix}S[{c.row + 1},{c.col + 1}]"
-    s = number_text(cell(S, c.row, c.col), precision)
+        return Working(label, value, chain=[("=", "−∞", True)], suffix=f"«: {_mask_words(trace, c)}»")
+    s_name = s_cell.label(True)
+    raw = cell(S, c.row, c.col)
+    s = number_text(raw, precision)
+    shown = number_text(value, precision)
     if opts.scale == "floor-half":
-        line = f"{label} = ⌊{s_name}/2⌋ = ⌊{s}/2⌋ {_equals(value, precision)}"
-    elif opts.scale == "sqrt":
-        line = f"{label} = {s_name}/√{dk} = {s}/√{dk} {_equals(value, precision)}"
-    else:
-        line = f"{label} = {s_name} = {number_text(value, precision)} (no scaling)"
-    return [line], value
+        chain: Chain = [("=", f"⌊{s}/2⌋", True)]
+        notes = []
+        half = raw / 2
+        if isinstance(raw, Fraction) and raw.denominator == 1 and raw.numerator % 2:
+            chain.append(("=", f"⌊{decimal_text(half, 1)}⌋", False))
+            if raw < 0:
+                towards_zero = number_text(value + 1, precision)  # what cutting off the .5 would give
+                notes.append(
+                    f"«⌊ ⌋ rounds down, towards »−∞«: »⌊{decimal_text(half, 1)}⌋ = {shown}"
+                    f"«, not »{towards_zero}"
+                )
+        chain.append((_rel(value), shown, True))
+        return Working(
+            label, value, f"⌊{s_name}/2⌋", chain, about="«: S halved and rounded down»", notes=notes,
+            inputs=[s_cell],
+        )  # fmt: skip
+    if opts.scale == "sqrt":
+        chain = [("=", f"{s}/√{dk}", True)]
+        root = math.isqrt(dk)
+        if root * root == dk:
+            if f"{s}/{root}" != shown:
+                chain.append(("=", f"{s}/{root}", False))
+        else:
+            chain.append(("≈", f"{s}/{decimal_text(Fraction(math.sqrt(dk)), precision)}", False))
+        chain.append((_rel(value), shown, True))
+        return Working(
+            label, value, f"{s_name}/√{dk}", chain, about=f"«: S divided by √d_k, with d_k = {dk}»",
+            inputs=[s_cell],
+        )  # fmt: skip
+    return Working(label, value, s_name, [("=", shown, True)], suffix=" «(no scaling)»", inputs=[s_cell])
 
 
-def _e(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _e(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     base = trace.options.base
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     scaled = m(c.prefix + "scaled")
     power = "e" if base is None else str(base)
     x = cell(scaled, c.row, c.col)
-    x_name = f"{c.prefix}scaled[{c.row + 1},{c.col + 1}]"
+    x_cell = Cell(c.prefix + "scaled", c.row, c.col)
+    x_name = x_cell.label(True)
     if isinstance(x, float) and x == MASKED:
-        return [f"{c.label(True)} = {power}^−∞ = 0: {x_name} is masked"], value
+        return Working(
+            c.label(True), value, f"{power}^−∞", [("=", "0", True)], suffix=f"«: »{x_name}« is masked»",
+            inputs=[x_cell],
+        )  # fmt: skip
     shown = number_text(x, precision)
     shown = f"({shown})" if "/" in shown else shown  # 3^(5/2), not 3^5/2
-    return [f"{c.label(True)} = {power}^{x_name} = {power}^{shown} {_equals(value, precision)}"], value
+    chain: Chain = [("=", f"{power}^{shown}", True)]
+    if isinstance(x, Fraction) and x.denominator == 1 and x < -1 and base is not None:
+        chain.append(("=", f"1/{power}^{-x}", False))  # 3^-2 = 1/3^2 = 1/9
+    chain.append((_rel(value), number_text(value, precision), True))
+    about = "«: the hand trick »3^x« in place of »e^x" if base == 3 else ""
+    return Working(c.label(True), value, f"{power}^{x_name}", chain, about=about, inputs=[x_cell])
 
 
-def _sums(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _sums(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     value = cell(recompute(trace, c.name, m), c.row, c.col)
-    E = m(c.prefix + "E")
-    terms = _col(E, c.col) if conv == "columns" else _row(E, c.row)
-    shown = " + ".join(number_text(t, precision) for t in terms)
-    return [f"{c.label(conv == 'columns')} = {shown} {_equals(value, precision)}"], value
+    p = c.prefix
+    E = m(p + "E")
+    if conv == "columns":
+        terms, inputs = _col(E, c.col), _col_cells(p + "E", E, c.col)
+        k = c.col + 1
+        rule, about = f"Σ_i {p}E[i,{k}]", f"«: the sum down column q{k} of »{p}E"
+    else:
+        terms, inputs = _row(E, c.row), _row_cells(p + "E", E, c.row)
+        k = c.row + 1
+        rule, about = f"Σ_j {p}E[{k},j]", f"«: the sum along row q{k} of »{p}E"
+    chain: Chain = [("=", " + ".join(number_text(t, precision) for t in terms), True)]
+    chain += _sum_steps(terms, value, precision)
+    return Working(
+        c.label(conv == "columns"), value, rule, chain, about=about, inputs=inputs, rule_in_line=False
+    )
 
 
-def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     p = c.prefix
     value = cell(recompute(trace, c.name, m), c.row, c.col)
@@ -357,31 +597,54 @@ def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], N
     k = c.col if conv == "columns" else c.row
     total = cell(sums, 0, k) if conv == "columns" else cell(sums, k, 0)
     e = cell(E, c.row, c.col)
-    line = (
-        f"{c.label(True)} = {p}E[{c.row + 1},{c.col + 1}] / {p}sums[{k + 1}] = "
-        f"{_divisor(e, precision)} / {_divisor(total, precision)} {_equals(value, precision)}"
+    chain: Chain = [("=", f"{_divisor(e, precision)} / {_divisor(total, precision)}", True)]
+    if isinstance(total, Fraction) and total.denominator != 1 and total != 0 and isinstance(e, Fraction):
+        flipped = Fraction(total.denominator, total.numerator)  # dividing by a fraction: times its flip
+        chain.append(("=", f"{_factor(e, precision)}·{_factor(flipped, precision)}", False))
+    chain.append((_rel(value), number_text(value, precision), True))
+    line = "column" if conv == "columns" else "row"
+    suffix = f" «({_mask_words(trace, c)})»" if _is_masked(trace, c) else ""
+    sums_cell = Cell(p + "sums", 0, k) if conv == "columns" else Cell(p + "sums", k, 0)
+    return Working(
+        c.label(True),
+        value,
+        f"{p}E[{c.row + 1},{c.col + 1}] / {p}sums[{k + 1}]",
+        chain,
+        suffix=suffix,
+        about=f"«: {line} q{k + 1} of E divided by its sum, so that it sums to 1»" + suffix,
+        inputs=[Cell(p + "E", c.row, c.col), sums_cell],
     )
-    if _is_masked(trace, c):
-        line += f" ({_mask_words(trace, c)})"
-    return [line], value
 
 
-def _z(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _z(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     p = c.prefix
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     V, A = m(p + "V"), m(p + "A")
     i, j = c.row + 1, c.col + 1
     if conv == "columns":  # z_j = Σ_i A[i,j]·v_i
-        words = f"Σ_i {p}V[{i},i]·{p}A[i,{j}]"
-        terms = _dot(_row(V, c.row), _col(A, c.col), precision)
+        rule = f"Σ_i {p}V[{i},i]·{p}A[i,{j}]"
+        left, right = _row(V, c.row), _col(A, c.col)
+        given = [
+            f"«row {i} of »{p}V = {_vector(left, precision)}",
+            f"«column q{j} of »{p}A = {_vector(right, precision)}",
+        ]
+        about = f"«: the values' entry {i}, weighted by how much query {j} attends to each key»"
+        inputs = _row_cells(p + "V", V, c.row) + _col_cells(p + "A", A, c.col)
     else:  # z_i = Σ_j A[i,j]·v_j
-        words = f"Σ_k {p}A[{i},k]·{p}V[k,{j}]"
-        terms = _dot(_row(A, c.row), _col(V, c.col), precision)
-    return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
+        rule = f"Σ_k {p}A[{i},k]·{p}V[k,{j}]"
+        left, right = _row(A, c.row), _col(V, c.col)
+        given = [
+            f"«row q{i} of »{p}A = {_vector(left, precision)}",
+            f"«column {j} of »{p}V = {_vector(right, precision)}",
+        ]
+        about = f"«: the values' entry {j}, weighted by how much query {i} attends to each key»"
+        inputs = _row_cells(p + "A", A, c.row) + _col_cells(p + "V", V, c.col)
+    chain = _dot_chain(left, right, value, precision)
+    return Working(c.label(True), value, rule, chain, about=about, given=given, inputs=inputs)
 
 
-def _concat(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _concat(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     zs = [m(trace.problem.prefix(h) + "Z") for h in range(len(trace.problem.heads))]
@@ -394,22 +657,36 @@ def _concat(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[st
     i, j = (offset, c.col) if axis == 0 else (c.row, offset)
     how = "one under the other" if axis == 0 else "side by side"
     source = f"h{h + 1}.Z[{i + 1},{j + 1}]"
-    return [f"{c.label(True)} = {source} = {number_text(value, precision)} (the heads' Z {how})"], value
+    return Working(
+        c.label(True), value, source, [("=", number_text(value, precision), True)],
+        suffix=f" «(the heads' Z {how})»", inputs=[Cell(f"h{h + 1}.Z", i, j)],
+    )  # fmt: skip
 
 
-def _o(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+def _o(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     conv = trace.options.convention
     inner = "concat" if "concat" in trace.matrices else "Z"
     value = cell(recompute(trace, c.name, m), c.row, c.col)
     WO, mid = m("WO"), m(inner)
     i, j = c.row, c.col
     if conv == "columns":  # O = W_O·concat
-        words = f"(row {i + 1} of W_O)·(column {j + 1} of {inner})"
-        terms = _dot(_row(WO, i), _col(mid, j), precision)
+        rule = f"«(row {i + 1} of »W_O«)·(column {j + 1} of »{inner}«)»"
+        left, right = _row(WO, i), _col(mid, j)
+        given = [
+            f"«row {i + 1} of »W_O = {_vector(left, precision)}",
+            f"«column {j + 1} of »{inner} = {_vector(right, precision)}",
+        ]
+        inputs = _row_cells("WO", WO, i) + _col_cells(inner, mid, j)
     else:  # O = concat·W_O
-        words = f"(row {i + 1} of {inner})·(column {j + 1} of W_O)"
-        terms = _dot(_row(mid, i), _col(WO, j), precision)
-    return [f"{c.label(True)} = {words} = {terms} {_equals(value, precision)}"], value
+        rule = f"«(row {i + 1} of »{inner}«)·(column {j + 1} of »W_O«)»"
+        left, right = _row(mid, i), _col(WO, j)
+        given = [
+            f"«row {i + 1} of »{inner} = {_vector(left, precision)}",
+            f"«column {j + 1} of »W_O = {_vector(right, precision)}",
+        ]
+        inputs = _row_cells(inner, mid, i) + _col_cells("WO", WO, j)
+    chain = _dot_chain(left, right, value, precision)
+    return Working(c.label(True), value, rule, chain, given=given, inputs=inputs)
 
 
 _WORKERS: dict[str, Worker] = {
