@@ -7,11 +7,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import NoReturn
 
 from .errors import ProblemError
 from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, decimal_text, format_number, is_exact, to_float
-from .problem import Head, suggest
+from .problem import Head, Problem, suggest
 from .walk import (
     MASKED,
     Step,
@@ -726,3 +727,116 @@ def step_cells(trace: Trace, step: Step) -> list[Cell]:
 def count_worked_cells(trace: Trace) -> int:
     """How many cells --show-work would explain for the whole trace."""
     return sum(len(step_cells(trace, s)) for s in trace.steps)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A cell worked from a student's own numbers, and what the TA says about the value they wrote."""
+
+    explanation: Explanation  # worked from the student's earlier answers where they wrote them
+    written: str | None  # the student's value for the cell as written (None: left blank or not given)
+    verdict: str  # correct, carried, wrong, blank or given
+    lines: tuple[str, ...]  # the TA's remarks (marked with «» for LaTeX, like the working)
+
+    @property
+    def text(self) -> str:
+        """The remarks as plain text."""
+        return "\n".join(unmark(line) for line in self.lines)
+
+
+def _written_value(text: str) -> Number:
+    """A cell as the student wrote it ("9/46", "0.2", "-inf") as a number."""
+    from .check import MINUS_INFINITY
+    from .numbers import parse_number
+
+    if text.strip().lower() in MINUS_INFINITY:
+        return MASKED
+    return parse_number(text)[0]
+
+
+def diagnose(trace: Trace, target: str | Cell, answers: object, precision: int = 2) -> Diagnosis:
+    """Work one cell from a student's own earlier answers (`answers`: check.Answers) and say where their
+    value for it differs from the truth and why: an operand that was already wrong, or the arithmetic."""
+    from .check import Answers, Rules, check
+
+    assert isinstance(answers, Answers)
+    c = parse_cell(trace, target) if isinstance(target, str) else target
+    report = check(trace, answers, Rules(), precision)
+    own: dict[str, Matrix] = {}  # the student's matrices, where they differ from the true ones
+    written: str | None = None
+    verdict = "blank"
+    for step in report.steps:
+        truth = trace[step.name]
+        mine = truth.copy()
+        for i, row in enumerate(step.cells):
+            for j, result in enumerate(row):
+                if result.answer is not None:
+                    value = _written_value(result.answer)
+                    mine[i, j] = value if is_exact(truth) else float(value)
+                elif result.own is not None:
+                    mine[i, j] = result.own
+        if step.name == c.name:
+            written = step.cells[c.row][c.col].answer
+            verdict = step.cells[c.row][c.col].verdict
+        if any(a != b for a, b in zip(mine.flat, truth.flat, strict=True)):
+            own[step.name] = mine
+    earlier = {k: v for k, v in own.items() if k != c.name}
+    done = explain(trace, c, earlier, precision)
+    label = c.label(trace.options.convention == "columns")
+    truth_text = number_text(cell(trace[c.name], c.row, c.col), precision)
+    own_text = number_text(done.value, precision)
+    if c.base in GIVEN_NAMES:
+        return Diagnosis(done, None, "given", (f"{label}«: a given, nothing to work out»",))
+    wrong = [
+        i
+        for i in done.inputs
+        if i.name in earlier and cell(earlier[i.name], i.row, i.col) != cell(trace[i.name], i.row, i.col)
+    ]
+    cause = ""
+    if wrong:
+        first = wrong[0]
+        yours = number_text(cell(earlier[first.name], first.row, first.col), precision)
+        right = number_text(cell(trace[first.name], first.row, first.col), precision)
+        more = f"« (and {len(wrong) - 1} more of its operands)»" if len(wrong) > 1 else ""
+        cause = f"«your »{first.label(True)} = {yours}« was already wrong (it is »{right}«)»{more}"
+    if written is None:
+        lines = [f"«You have not written »{label}«; from your own numbers it comes to »{own_text}"]
+        if own_text != truth_text:
+            lines.append(f"«The true value is »{truth_text}«: »{cause}")
+        return Diagnosis(done, None, "blank", tuple(lines))
+    if verdict == "correct":
+        return Diagnosis(done, written, verdict, (f"«Your »{label} = {written}« is right.»",))
+    if verdict == "carried":
+        return Diagnosis(done, written, verdict, (
+            f"«Your »{label} = {written}« is right from your own numbers: »{cause}«, and this cell carries "
+            f"that forward, so it is not a new mistake. The true value is »{truth_text}«.»",
+        ))  # fmt: skip
+    lines = [f"«Your »{label} = {written}«, but it should be »{truth_text}«.»"]
+    if cause:
+        lines.append(
+            f"«Where it went wrong: »{cause}«; from your own numbers it comes to »{own_text}«, "
+            f"so your »{written}« also has a slip in the arithmetic of this step.»"
+        )
+    else:
+        lines.append(
+            "«Your operands for it are right, so the slip is in the arithmetic of this step (the working "
+            "above).»"
+        )
+    return Diagnosis(done, written, verdict, tuple(lines))
+
+
+def answers_problem(
+    answers: object, given: Path | Problem | None, convention: str | None, heads: int | None
+) -> Problem:
+    """The problem an answers file is worked against, with the method it records (as check grades it)."""
+    from .check import Answers, problem_for
+
+    assert isinstance(answers, Answers)
+    recorded = answers.options
+    chosen = problem_for(answers, given, convention, heads).with_options(
+        convention=recorded.get("convention"),
+        scale=recorded.get("scale"),
+        exp=recorded.get("exp"),
+        mask=recorded.get("mask"),
+    )
+    return chosen if convention is None else chosen.with_options(convention=convention)

@@ -205,23 +205,49 @@ def test_explain_command(cli: Runner) -> None:
     result = cli("explain", "A[2,1]")
     assert (result.code, result.out, result.err) == (
         0,
-        "A[2,1] = E[2,1] / sums[1] = 9 / (46/3) = 27/46\n",
+        "A[2,1] = E[2,1] / sums[1]: column q1 of E divided by its sum, so that it sums to 1\n"
+        "  E[2,1] / sums[1] = 9 / (46/3)\n"
+        "                   = 9·3/46\n"
+        "                   = 27/46\n",
         "",
     )
     result = cli("explain", "S[2,4]", "--convention", "rows")
-    assert result.out == "S[2,4] = q2·k4 = 1·0 + 1·0 + 2·1 = 2\n"
+    assert result.out == (
+        "S[2,4] = q2·k4: how well key 4 matches query 2\n"
+        "  q2 = (1, 1, 2), row 2 of Q\n"
+        "  k4 = (0, 0, 1), column 4 of Kᵀ (row 4 of K)\n"
+        "  q2·k4 = 1·0 + 1·0 + 2·1\n"
+        "        = 0 + 0 + 2\n"
+        "        = 2\n"
+    )
     result = cli("explain", "scaled[2,4]", "--no-approx", "--precision", "3")
-    assert result.out == "scaled[2,4] = S[2,4]/√3 = 5/√3 ≈ 2.887\n"
+    assert result.out == (
+        "scaled[2,4] = S[2,4]/√3: S divided by √d_k, with d_k = 3\n"
+        "  S[2,4]/√3 = 5/√3\n"
+        "            ≈ 5/1.732\n"
+        "            ≈ 2.887\n"
+    )
     result = cli("explain", "E[4,1]", "--mask", "causal")
     assert result.out == "E[4,1] = 3^−∞ = 0: scaled[4,1] is masked\n"
     result = cli("explain", "h2.Q[1,1]", "--heads", "3")
-    assert result.out == "h2.Q[1,1] = (row 1 of h2.W_Q)·x1 = 0·2 + 1·0 + 0·0 + 1·0 + 0·2 + 0·1 = 0\n"
+    assert result.out.splitlines()[0] == "h2.Q[1,1] = (row 1 of h2.W_Q)·x1: entry 1 of the query of token 1"
+    assert result.out.splitlines()[1:3] == [
+        "  row 1 of h2.W_Q = (0, 1, 0, 1, 0, 0)",
+        "  x1 = (2, 0, 0, 0, 2, 1), column 1 of X",
+    ]
+    assert result.out.endswith("                       = 0\n")
 
 
 def test_explain_takes_the_givens_on_the_command_line_like_run(cli: Runner) -> None:
     givens = ("--x", "[[1, 2], [3, 4]]", "--wq", "1 0", "--wk", "0 1", "--wv", "1 1")
     result = cli("explain", "S[2,1]", *givens)
-    assert (result.code, result.out) == (0, "S[2,1] = k2·q1 = 4·1 = 4\n")  # k2 = W_K·x2 = 4, q1 = W_Q·x1 = 1
+    assert result.code == 0  # k2 = W_K·x2 = 4, q1 = W_Q·x1 = 1
+    assert result.out.splitlines()[1:] == [
+        "  k2 = (4), row 2 of Kᵀ (column 2 of K)",
+        "  q1 = (1), column 1 of Q",
+        "  k2·q1 = 4·1",
+        "        = 4",
+    ]
     result = cli("explain", "S[1,1]", *givens[:6])
     assert (result.code, result.err) == (2, "Error: missing WV: give --wv, or a problem file\n")
 
@@ -268,7 +294,7 @@ def test_show_work_is_for_the_table_formats(cli: Runner, tmp_path: Path) -> None
     result = cli("run", "--show-work", "-f", "json")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
-        "Error: --show-work explains cells in the terminal, plain, markdown, html and svg formats, "
+        "Error: --show-work explains cells in the terminal, plain, markdown, latex, html and svg formats, "
         "not in json\n"
     )
     target = tmp_path / "work.html"
@@ -309,9 +335,12 @@ def test_show_work_that_stops_at_a_step_boundary_is_only_the_note(cli: Runner, t
 def test_readme_explanations_are_real() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Show your work: `explain`", 1)[1].split("\n## ", 1)[0]
-    assert f"(up to {MAX_WORK_CELLS} cells;" in section
-    lines = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert f"(up to\n{MAX_WORK_CELLS} cells;" in section
+    blocks = [b.split("```", 1)[0].splitlines() for b in section.split("```text\n")[1:]]
+    assert len(blocks) == 2
     trace = walk(builtin_example())
-    assert len(lines) == 7
-    for line in lines:
+    full, one_line = blocks
+    assert tuple(full) == explain(trace, "S[2,4]").work
+    assert len(one_line) == 7
+    for line in one_line:
         assert explain(trace, line.split(" ", 1)[0]).text == line

@@ -405,5 +405,5 @@ def test_debug_as_an_option_value_is_just_a_value(cli: Runner) -> None:
     result = cli("run", "--step", "--debug", "-f", "json")
     assert (result.code, result.err) == (
         2,
-        "Error: --step: '--debug' is not a step or range (write 4, 4-6 or 2,4-6)\n",
+        "Error: --step: '--debug' is not a step or a range (write 4, 4-6, A, S-A or 2,7-8)\n",
     )

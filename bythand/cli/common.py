@@ -30,7 +30,7 @@ class ExitStatus(IntEnum):
 
 FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
 NUMBER_MODES = ("auto", "fraction", "decimal")
-SHOW_WORK_FORMATS = ("terminal", "plain", "markdown", "html", "svg")
+SHOW_WORK_FORMATS = ("terminal", "plain", "markdown", "latex", "html", "svg")
 
 APP_SETTINGS: dict[str, Any] = {
     "name": "bythand",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -50,25 +51,54 @@ def explain(
     precision: PrecisionOpt = "2",
     example: ExampleOpt = None,
     sheet: SheetOpt = None,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Work the cell from your own answers file and say where your value differs, and why.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         str,
-        typer.Option("--format", "-f", metavar="FORMAT", help="text or json.", rich_help_panel=DISPLAY_PANEL),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="text, markdown, latex or json.",
+            rich_help_panel=DISPLAY_PANEL,
+        ),
     ] = "text",
 ) -> None:
     """Show the work for one cell: its operands written out and the arithmetic."""
     from ..explain import explain as explain_cell
     from ..walk import walk
 
-    fmt = choice(output_format, ("text", "json"), "--format")
+    fmt = choice(output_format, ("text", "markdown", "latex", "json"), "--format")
     places, split = int_options(precision, heads)
     inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
-    base = chosen_problem(problem, inline, convention, split, example, sheet)
-    trace = walk(base.with_options(scale=scale, exp=exp, approx=approx, mask=mask))
-    done = explain_cell(trace, cell, precision=places)
+    method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
+    diagnosis = None
+    if answers is not None:
+        from ..check import load_answers
+        from ..explain import answers_problem, diagnose
+
+        mine = load_answers(answers)
+        named = any(v is not None for v in inline.values()) or example is not None or sheet is not None
+        given = chosen_problem(problem, inline, convention, split, example, sheet) if named else problem
+        trace = walk(answers_problem(mine, given, convention, split).with_options(**method))
+        diagnosis = diagnose(trace, cell, mine, places)
+        done = diagnosis.explanation
+    else:
+        base = chosen_problem(problem, inline, convention, split, example, sheet)
+        trace = walk(base.with_options(**method))
+        done = explain_cell(trace, cell, precision=places)
+    from ..render.work import explanation_text
+
     if fmt == "json":
         from ..render.data import explanation_dict
 
-        data = explanation_dict(done, trace.exact)
+        data = explanation_dict(done, trace.exact, diagnosis)
         sys.stdout.write(json_text(data))
         return
-    print(done.text)
+    sys.stdout.write(explanation_text(done, fmt, diagnosis))

@@ -174,7 +174,7 @@ def formatted(
             return text.to_markdown(
                 trace, steps=steps, numbers=mode, precision=precision, show_work=show_work
             )
-        return text.to_latex(trace, steps=steps, numbers=mode, precision=precision)
+        return text.to_latex(trace, steps=steps, numbers=mode, precision=precision, show_work=show_work)
     from ..render import export
 
     if fmt in ("html", "svg"):

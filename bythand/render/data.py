@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from ..explain import Explanation
+from ..explain import Diagnosis, Explanation
 from ..numbers import Matrix, fraction_text
 from ..walk import Trace
 
@@ -45,12 +45,21 @@ def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
     }
 
 
-def explanation_dict(done: Explanation, exact: bool) -> dict[str, Any]:
-    """One explained cell: its name, the worked lines, and its value (and exact text when exact)."""
-    return {
+def explanation_dict(done: Explanation, exact: bool, diagnosis: Diagnosis | None = None) -> dict[str, Any]:
+    """One explained cell: its name, the one-line and the full working, its value (and exact text when
+    exact); with a student's answers, what they wrote, the verdict and the remarks."""
+    out: dict[str, Any] = {
         "cell": done.cell.label(True),
         "lines": list(done.lines),
+        "work": list(done.work),
         "value": _value(done.value),
         "exact": _exact(done.value) if exact else None,
         "operands": list(done.operands),
     }
+    if diagnosis is not None:
+        out["answer"] = {
+            "written": diagnosis.written,
+            "verdict": diagnosis.verdict,
+            "remarks": diagnosis.text.splitlines(),
+        }
+    return out

@@ -99,7 +99,7 @@ def _brace(pieces: list[str]) -> str:
         else:
             out.append(piece)
         k += 1
-    return "".join(out).strip()
+    return re.sub(r" {2,}", " ", "".join(out)).replace(" }", "}").strip()
 
 
 def line(marked: str) -> str:
@@ -123,4 +123,4 @@ def line(marked: str) -> str:
 
 def lines(marked: list[str] | tuple[str, ...]) -> str:
     """Marked lines as one LaTeX paragraph, a line each."""
-    return " \\\\\n".join(line(x) for x in marked)
+    return " \\\\[0.6ex]\n".join(line(x) for x in marked)  # room for the fractions between lines

@@ -167,7 +167,12 @@ def _tex_formula(trace: Trace, step: Step) -> str:
 
 
 def to_latex(
-    trace: Trace, *, steps: Iterable[int] | None = None, numbers: NumberMode = "auto", precision: int = 2
+    trace: Trace,
+    *,
+    steps: Iterable[int] | None = None,
+    numbers: NumberMode = "auto",
+    precision: int = 2,
+    show_work: bool = False,
 ) -> str:
     """A LaTeX document body: one bmatrix per matrix, fractions as \\frac; needs only amsmath."""
     out = [
@@ -178,6 +183,7 @@ def to_latex(
     ]
     for note in trace.notes:
         out += [f"\\noindent Note: {_tex_text(_ascii_method(note))}", ""]
+    work = _latex_work(trace, precision) if show_work else None
     for step in chosen_steps(trace, steps):
         out += [f"\\subsection*{{{_tex_text(_ascii_method(step_heading(step)))}}}", _tex_formula(trace, step)]
         for name in step.names:
@@ -185,8 +191,27 @@ def to_latex(
                 " & ".join(tex_cell(t) for t in row) for row in _cells(trace, name, numbers, precision)
             )
             out += ["\\[", f"{tex_name(name)} = \\begin{{bmatrix}}", f"  {body}", "\\end{bmatrix}", "\\]"]
+        if work is not None:
+            out += work(step)
         out.append("")
     return "\n".join(out)
+
+
+def _latex_work(trace: Trace, precision: int) -> Callable[[Step], list[str]]:
+    """--show-work under each step in LaTeX: each cell's working, its maths set as maths."""
+    from .texmath import lines, text
+    from .work import WorkBudget, step_work
+
+    budget = WorkBudget()
+
+    def work_lines(step: Step) -> list[str]:
+        work = step_work(trace, step, budget, precision)
+        if work is None:
+            return []
+        out = ["\\noindent\\textbf{Work:}\\\\", lines(list(work.marked)), ""] if work.cells else []
+        return out + ([f"\\noindent\\emph{{{text(work.stop)}}}", ""] if work.stop is not None else [])
+
+    return work_lines
 
 
 def _tex_method(trace: Trace) -> str:
