@@ -22,25 +22,37 @@ _EXPORTS = {
     "Step": "walk",
     "Trace": "walk",
     "walk": "walk",
+    "explain": "explain",
+    "Explanation": "explain",
+    "render": "api",
+    "grade": "api",
+    "Table": "api",
 }
 
 __all__ = [
     "BythandError",
+    "Explanation",
     "Head",
     "Options",
     "Problem",
     "ProblemError",
     "Product",
     "Step",
+    "Table",
     "Trace",
     "__version__",
     "builtin_example",
+    "explain",
+    "grade",
     "load_problem",
+    "render",
     "walk",
 ]
 
 if TYPE_CHECKING:
+    from .api import Table, grade, render
     from .errors import BythandError, ProblemError
+    from .explain import Explanation, explain
     from .problem import Head, Options, Problem, builtin_example, load_problem
     from .walk import Product, Step, Trace, walk
 
@@ -53,8 +65,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'bythand' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The public names, for dir(bythand) and tab completion (they load on first use)."""
+    return sorted(__all__)
+
+
 class _Package(types.ModuleType):
-    """Keeps `bythand.walk` the function: importing the submodule of the same name must not replace it."""
+    """Keeps `bythand.walk` (and render, explain) the function: importing the submodule of the same name
+    must not replace it."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _EXPORTS and isinstance(value, types.ModuleType):

@@ -89,6 +89,12 @@ class Explanation:
         """The full working, lines joined."""
         return "\n".join(self.work)
 
+    def __str__(self) -> str:
+        return self.work_text
+
+    def __repr__(self) -> str:
+        return f"<Explanation {self.text}>"  # one line; print() it for the full working
+
 
 def _ranges(trace: Trace) -> str:
     """Every matrix with its valid 1-based index ranges, for error messages."""

@@ -158,7 +158,14 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
     if bad.size:
         i, j = (int(k) + 1 for k in bad[0])
         raise ProblemError(f"{where}: {name} row {i}, column {j}: {floats[i - 1, j - 1]} is not allowed")
+    if _whole(floats):  # np.array([[1., 0.]]) holds integers: worked exactly, as if written 1 and 0
+        return to_matrix([[int(v) for v in row] for row in floats.tolist()], name, where)
     return floats, True
+
+
+def _whole(floats: np.ndarray[Any, Any]) -> bool:
+    """True when every entry of a finite float array is a whole number."""
+    return bool(np.all(np.isfinite(floats)) and np.all(floats == np.round(floats)))
 
 
 MatrixLike = Matrix | Sequence[Sequence[Any]]
@@ -167,10 +174,14 @@ MatrixLike = Matrix | Sequence[Sequence[Any]]
 
 def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     """A validated matrix (arrays already in the domain pass through) and whether decimals were written."""
-    if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
+    if (
+        isinstance(value, np.ndarray)
+        and value.ndim == 2
+        and (is_exact(value) or (value.dtype == np.float64 and not _whole(value)))
+    ):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
-        return value, False
+        return value, not is_exact(value)  # a float array holds decimals: shown as decimals
     return to_matrix(value, name, where)
 
 
@@ -197,6 +208,8 @@ class Problem:
     One head: X, WQ, WK, WV. Cross-attention: a context C gives the keys and values.
     Multi-head: `heads` as a list of {WQ, WK, WV}, or an int h that splits one WQ/WK/WV into h
     equal blocks (of rows in columns, of columns in rows), with an optional output projection WO.
+    `options` is an Options or a dict ({"scale": "none", "exp": "2"}); `convention="rows"` says the
+    matrices are written with tokens as rows. Numpy arrays of whole-number floats are worked exactly.
     """
 
     X: Matrix
@@ -216,7 +229,7 @@ class Problem:
         WK: MatrixLike | None = None,
         WV: MatrixLike | None = None,
         title: str = "Self-attention",
-        options: Options | None = None,
+        options: Options | Mapping[str, Any] | None = None,
         source: str = "<python>",
         decimal_input: bool = False,
         *,
@@ -224,8 +237,11 @@ class Problem:
         heads: HeadsLike | None = None,
         WO: MatrixLike | None = None,
         split: bool = False,
+        convention: str | None = None,
     ) -> None:
-        opts = options or Options()
+        opts = _options_from(options, source)
+        if convention is not None:
+            opts = replace(opts, convention=check_convention(convention, f"{source}: convention"))
         decimal = decimal_input
         x, was = _matrix(X, "X", source)
         decimal |= was
@@ -285,6 +301,16 @@ class Problem:
         ):
             object.__setattr__(self, name, value)
         self._check_shapes()
+
+    def __repr__(self) -> str:
+        o = self.options
+        d = self.X.shape[0] if self.columns else self.X.shape[1]
+        heads = f", {len(self.heads)} heads" if len(self.heads) > 1 else ""
+        context = f", {self.n_keys} context tokens" if self.C is not None else ""
+        return (
+            f"<Problem {self.title!r}: {d} features, {self.n} tokens{context}, d_k = {self.d_k}{heads}; "
+            f"{o.convention}, scale {o.scale}, exp {o.exp}, mask {o.mask}>"
+        )
 
     @property
     def WQ(self) -> Matrix:
@@ -431,6 +457,35 @@ class Problem:
         return problem
 
 
+def _options_from(options: Options | Mapping[str, Any] | None, where: str) -> Options:
+    """Options as given to Problem: an Options, or a dict such as {"scale": "none", "exp": "2"}."""
+    if options is None or isinstance(options, Options):
+        return options or Options()
+    if not isinstance(options, Mapping):
+        raise ProblemError(f"{where}: options must be a dict such as {{'scale': 'none'}}, not {options!r}")
+    for key in options:
+        if key not in OPTION_KEYS:
+            raise ProblemError(
+                f"{where}: unknown option {key!r}{suggest(str(key), OPTION_KEYS)}; options are "
+                f"{', '.join(OPTION_KEYS)}"
+            )
+    opts = Options()
+    approx = options.get("approx")
+    if approx is not None:
+        if not isinstance(approx, bool):
+            raise ProblemError(f"{where}: approx must be True or False, not {approx!r}")
+        opts = replace(opts, scale="floor-half", exp="3") if approx else replace(opts, scale="sqrt", exp="e")
+    if "convention" in options:
+        opts = replace(opts, convention=check_convention(options["convention"], f"{where}: convention"))
+    if "scale" in options:
+        opts = replace(opts, scale=check_scale(options["scale"], f"{where}: scale"))
+    if "exp" in options:
+        opts = replace(opts, exp=check_exp(options["exp"], f"{where}: exp"))
+    if "mask" in options:
+        opts = replace(opts, mask=check_mask(options["mask"], f"{where}: mask"))
+    return opts
+
+
 def _split(head: Head, count: int, convention: str, where: str) -> list[Head]:
     """Split one head's projections into `count` equal blocks, the way PyTorch does."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -560,8 +615,11 @@ def parse_problem_text(text: str, source: str, kind: str) -> Problem:
     return problem_from_dict(data, source)
 
 
-def load_problem(path: Path) -> Problem:
-    """Load a problem file (.toml or .json; other names are tried as TOML)."""
+def load_problem(path: str | Path) -> Problem:
+    """Load a problem file (.toml or .json; other names are tried as TOML), named by a str or a Path."""
+    if not isinstance(path, str | Path):
+        raise ProblemError(f"load_problem takes a file name (a str or a Path), not {type(path).__name__}")
+    path = Path(path)
     text = _read_text(path)
     kind = "json" if path.suffix.lower() == ".json" else "toml"
     return parse_problem_text(text, str(path), kind)

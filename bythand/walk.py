@@ -49,7 +49,30 @@ class Trace:
     output: str = "Z"
 
     def __getitem__(self, name: str) -> Matrix:
-        return self.matrices[name]
+        try:
+            return self.matrices[name]
+        except KeyError:
+            from .api import missing_matrix
+
+            raise missing_matrix(self, name) from None
+
+    def __repr__(self) -> str:
+        from .api import trace_repr
+
+        return trace_repr(self)
+
+    def show(self, steps: str | int | list[int] | None = None, **options: Any) -> None:
+        """Print the coloured steps (only `steps` if given: "A", "S-A", 4) to the terminal."""
+        from .api import show
+
+        show(self, steps, **options)
+
+    def table(self, name: str) -> Any:
+        """The matrix `name` shown as a student writes it (9/46), its rows and columns labelled."""
+        from .api import Table
+
+        self[name]  # the error that names the matrices there are
+        return Table(self, name)
 
     @property
     def options(self) -> Options:
@@ -232,7 +255,7 @@ def walk_head(problem: Problem, head: Head, prefix: str = "") -> dict[str, Matri
 
 
 def walk(problem: Problem) -> Trace:
-    """Work the nine steps of DESIGN.md for every head (then concatenate and project) into a Trace."""
+    """Work the nine steps (the step table in the README) for every head, then concatenate and project."""
     with np.errstate(all="ignore"):  # overflow is reported below, as a sentence, not as a warning
         trace = _walk(problem)
     _check_finite(trace)
@@ -319,7 +342,7 @@ def _notes(problem: Problem, head: Head, scaled: Matrix, E: Matrix) -> list[str]
 
 
 def _steps(p: Problem, head: Head, prefix: str) -> list[Step]:
-    """The step table of DESIGN.md for one head, with formulas for this convention and these options."""
+    """The step table (as in the README) for one head, with formulas for this convention and these options."""
     o = p.options
     cols = o.convention == "columns"
     dk = p.d_k_of(head)

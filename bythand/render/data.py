@@ -31,7 +31,7 @@ def matrix_dict(m: Matrix, exact: bool = True) -> dict[str, Any]:
 
 
 def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
-    """The whole trace in the JSON contract of the walkthrough issue."""
+    """The whole trace as `bythand run --format json` writes it."""
     o = trace.options
     return {
         "version": version,
