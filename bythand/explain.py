@@ -607,7 +607,9 @@ def _a(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     chain: Chain = [("=", f"{_divisor(e, precision)} / {_divisor(total, precision)}", True)]
     if isinstance(total, Fraction) and total.denominator != 1 and total != 0 and isinstance(e, Fraction):
         flipped = Fraction(total.denominator, total.numerator)  # dividing by a fraction: times its flip
-        chain.append(("=", f"{_factor(e, precision)}·{_factor(flipped, precision)}", False))
+        left = _divisor(e, precision)  # (1/3)·(3/46), not 1/3·3/46
+        right = _divisor(flipped, precision) if left.startswith("(") else _factor(flipped, precision)
+        chain.append(("=", f"{left}·{right}", False))
     chain.append((_rel(value), number_text(value, precision), True))
     line = "column" if conv == "columns" else "row"
     suffix = f" «({_mask_words(trace, c)})»" if _is_masked(trace, c) else ""

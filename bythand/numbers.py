@@ -78,8 +78,20 @@ def is_exact(m: Matrix) -> bool:
 
 
 def to_float(m: Matrix) -> Matrix:
-    """The float64 view of a matrix, exact or not."""
-    return np.asarray(m, dtype=np.float64) if is_exact(m) else m
+    """The float64 view of a matrix, exact or not (a Fraction past the float range becomes ±inf, which
+    walk() then reports as a sentence)."""
+    if not is_exact(m):
+        return m
+    try:
+        return np.asarray(m, dtype=np.float64)
+    except OverflowError:
+        out = np.empty(m.shape, dtype=np.float64)
+        for idx, v in np.ndenumerate(m):
+            try:
+                out[idx] = float(v)
+            except OverflowError:
+                out[idx] = math.inf if v > 0 else -math.inf
+        return out
 
 
 def as_fraction_matrix(m: Matrix) -> Matrix:

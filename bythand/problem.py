@@ -164,8 +164,10 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
 
 
 def _whole(floats: np.ndarray[Any, Any]) -> bool:
-    """True when every entry of a finite float array is a whole number."""
-    return bool(np.all(np.isfinite(floats)) and np.all(floats == np.round(floats)))
+    """True when every entry is a whole number a hand would write (below 2^53, where floats stop
+    holding every integer: 1e300 is a float's approximation, not a hand-sized integer)."""
+    finite = bool(np.all(np.isfinite(floats)) and np.all(np.abs(floats) < 2.0**53))
+    return finite and bool(np.all(floats == np.round(floats)))
 
 
 MatrixLike = Matrix | Sequence[Sequence[Any]]

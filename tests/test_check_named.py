@@ -148,7 +148,14 @@ def test_a_short_decimal_right_by_the_students_own_numbers_is_told_why(cli: Runn
 
 
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:
-    assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
+    assert cli("explain", "A[3,1]").out.splitlines()[1:] == [
+        "  E[3,1] / sums[1] = (1/3) / (46/3)",
+        "                   = (1/3)·(3/46)",
+        "                   = 1/46",
+    ]
+    assert json.loads(cli("explain", "A[3,1]", "-f", "json").out)["lines"] == [
+        "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46"
+    ]
 
 
 def test_explain_takes_examples_and_sheets(cli: Runner) -> None:
@@ -163,6 +170,12 @@ def test_explain_as_json(cli: Runner) -> None:
     assert data == {
         "cell": "A[2,1]",
         "lines": ["A[2,1] = E[2,1] / sums[1] = 9 / (46/3) = 27/46"],
+        "work": [
+            "A[2,1] = E[2,1] / sums[1]: column q1 of E divided by its sum, so that it sums to 1",
+            "  E[2,1] / sums[1] = 9 / (46/3)",
+            "                   = 9·3/46",
+            "                   = 27/46",
+        ],
         "value": 27 / 46,
         "exact": "27/46",
         "operands": ["E", "sums", "scaled"],
