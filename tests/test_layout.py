@@ -8,7 +8,7 @@ import pytest
 
 from bythand.generate import class_set, make_params
 from bythand.layout import GAP, Canvas, Item, layout, sizes, tracks
-from bythand.problem import Problem, example_names, load_example
+from bythand.problem import Convention, Problem, example_names, load_example
 from bythand.walk import Trace, walk
 
 
@@ -21,10 +21,11 @@ def problems() -> list[Problem]:
     return out
 
 
-CASES = [(p, conv) for p in problems() for conv in ("columns", "rows")]
+CONVENTIONS: tuple[Convention, ...] = ("columns", "rows")
+CASES = [(p, conv) for p in problems() for conv in CONVENTIONS]
 
 
-def canvas_of(problem: Problem, convention: str) -> tuple[Trace, Canvas]:
+def canvas_of(problem: Problem, convention: Convention) -> tuple[Trace, Canvas]:
     trace = walk(problem.in_convention(convention))
     return trace, layout(trace)
 
@@ -56,7 +57,7 @@ def test_the_rows_picture_is_the_columns_picture_transposed() -> None:
 
 
 @pytest.mark.parametrize(("problem", "convention"), CASES)
-def test_every_matrix_once_crosses_aligned_nothing_overlaps(problem: Problem, convention: str) -> None:
+def test_every_matrix_once_crosses_aligned_nothing_overlaps(problem: Problem, convention: Convention) -> None:
     trace, canvas = canvas_of(problem, convention)
     items = canvas.items()
     # each item has its matrix's shape, inside the canvas, with room above and left for its labels
