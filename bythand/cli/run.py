@@ -41,6 +41,8 @@ from .common import (
 )  # fmt: skip
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..numbers import NumberMode
     from ..walk import Trace
 
@@ -101,6 +103,15 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite FILE if it exists.", rich_help_panel=DISPLAY_PANEL)
     ] = False,
+    layout: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="sheet (the whole exercise on one canvas, as by hand), steps (one step at a time), or "
+            "auto: the sheet when it fits the terminal.",
+            rich_help_panel=DISPLAY_PANEL,
+        ),
+    ] = "auto",
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
     fmt = "terminal" if output_format == "rich" else choice(output_format, FORMATS, "--format")
@@ -122,8 +133,11 @@ def run(
             f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
             f"{SHOW_WORK_FORMATS[-1]} formats, not in {fmt}"
         )
+    picked = choice(layout, LAYOUTS, "--layout")
+    if picked == "sheet":
+        _sheet_fits_the_request(fmt, step, show_work)
     if output is not None or fmt not in ("terminal", "plain"):
-        text = formatted(trace, fmt, steps, mode, places, full, show_work)
+        text = formatted(trace, fmt, steps, mode, places, full, show_work, sheet=picked == "sheet")
         if output is None:
             sys.stdout.write(text)
         else:
@@ -136,6 +150,16 @@ def run(
 
     plain = fmt == "plain"
     console = stdout_console(plain)
+    if picked == "sheet" or (
+        picked == "auto" and _sheet_fits(trace, console, steps, show_work, mode, places)
+    ):
+        from ..render.canvas import sheet_lines
+
+        lines = sheet_lines(
+            trace, numbers=mode, precision=places, plain=plain, color_system=console.color_system
+        )
+        console.print(Text("\n").join(lines), soft_wrap=True)
+        return
     renderables = render(
         trace,
         steps=steps,
@@ -151,6 +175,31 @@ def run(
     console.print(Text("\n").join(renderables), soft_wrap=True)
 
 
+LAYOUTS = ("auto", "sheet", "steps")
+
+
+def _sheet_fits_the_request(fmt: str, step: str | None, show_work: bool) -> None:
+    """--layout sheet draws the whole exercise in the picture formats; say so for anything else."""
+    if fmt not in ("terminal", "plain", "html", "svg"):
+        raise ProblemError(f"--layout sheet draws the terminal, plain, html and svg views, not {fmt}")
+    if step is not None:
+        raise ProblemError("--layout sheet shows the whole exercise; --step goes with --layout steps")
+    if show_work:
+        raise ProblemError("--show-work writes its working under each step; use it with --layout steps")
+
+
+def _sheet_fits(
+    trace: Trace, console: Console, steps: list[int] | None, show_work: bool, mode: NumberMode, places: int
+) -> bool:
+    """--layout auto: the sheet on a terminal it fits (width and height), for the whole exercise."""
+    if not console.is_terminal or steps is not None or show_work:
+        return False
+    from ..render.canvas import sheet_size
+
+    columns, lines = sheet_size(trace, mode, places)
+    return columns <= console.width and lines < console.height  # a line left for the prompt
+
+
 def formatted(
     trace: Trace,
     fmt: str,
@@ -159,6 +208,7 @@ def formatted(
     precision: int,
     full: bool = False,
     show_work: bool = False,
+    sheet: bool = False,
 ) -> str:
     """The trace as text in one of the file formats (the terminal views without colour codes)."""
     if fmt == "json":
@@ -180,9 +230,9 @@ def formatted(
     if fmt in ("html", "svg"):
         to_picture = export.to_html if fmt == "html" else export.to_svg
         return to_picture(
-            trace, steps=steps, numbers=mode, precision=precision, full=full, show_work=show_work
+            trace, steps=steps, numbers=mode, precision=precision, full=full, show_work=show_work, sheet=sheet
         )
     return export.to_text(
         trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full,
-        show_work=show_work,
+        show_work=show_work, sheet=sheet,
     )  # fmt: skip

@@ -25,12 +25,18 @@ def _record(
     plain: bool = False,
     full: bool = False,
     show_work: bool = False,
+    sheet: bool = False,
 ) -> Console:
-    """A recording console that has printed the view once."""
-    lines = render(
-        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH,
-        full=full, show_work=show_work,
-    )  # fmt: skip
+    """A recording console that has printed the view (the steps, or the sheet) once."""
+    if sheet:
+        from .canvas import sheet_lines
+
+        lines = sheet_lines(trace, numbers=numbers, precision=precision, plain=plain)
+    else:
+        lines = render(
+            trace, steps=steps, numbers=numbers, precision=precision, plain=plain, width=EXPORT_WIDTH,
+            full=full, show_work=show_work,
+        )  # fmt: skip
     console = Console(
         record=True,
         file=io.StringIO(),
@@ -54,10 +60,11 @@ def to_html(
     full: bool = False,
     show_work: bool = False,
     fragment: bool = False,
+    sheet: bool = False,
 ) -> str:
     """A standalone HTML page of the coloured view (or just its <pre>, for a notebook)."""
     console = _record(
-        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work
+        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work, sheet=sheet
     )
     if fragment:
         return console.export_html(inline_styles=True, code_format=FRAGMENT)
@@ -72,10 +79,11 @@ def to_svg(
     precision: int = 2,
     full: bool = False,
     show_work: bool = False,
+    sheet: bool = False,
 ) -> str:
     """An SVG picture of the coloured view."""
     console = _record(
-        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work
+        trace, steps=steps, numbers=numbers, precision=precision, full=full, show_work=show_work, sheet=sheet
     )
     return console.export_svg(title=trace.problem.title)
 
@@ -89,9 +97,11 @@ def to_text(
     plain: bool = False,
     full: bool = False,
     show_work: bool = False,
+    sheet: bool = False,
 ) -> str:
     """The view as text without colour codes (for a file)."""
     console = _record(
-        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, full=full, show_work=show_work
-    )
+        trace, steps=steps, numbers=numbers, precision=precision, plain=plain, full=full, show_work=show_work,
+        sheet=sheet,
+    )  # fmt: skip
     return console.export_text(styles=False)
