@@ -114,16 +114,24 @@ def sheet_lines(
                 styles[row][x + k] = "" if plain else style
 
     grey = masked_colour(color_system)
+    # A title may run past its own matrix into blank space, up to the next matrix's title on that row.
+    own = {id(it): (starts[it.left - 1], starts[it.right]) for it in items}
     for it in items:
         d = drawn[id(it)]
         hue = terminal_colour(it.name, color_system)
         body = f"dim {hue}" if it.copy else hue
         strong = f"bold {body}"
-        label_x = starts[it.left - 1]
-        span = starts[it.right] - label_x  # the title may use the label column and every cell column
+        label_x, right_x = own[id(it)]
+        room = (
+            min(
+                [x for other in items if other.top == it.top and (x := own[id(other)][0]) > label_x]
+                + [total + 1]
+            )
+            - 1
+        )  # a space before the next title
         full, short = _title(trace, it)
-        title = full if cell_len(full) <= span else short
-        put(it.top - 2, label_x, title, strong)
+        title = full if cell_len(full) <= max(room - label_x, right_x - label_x) else short
+        put(it.top - 2, label_x, title[: max(room, right_x) - label_x], strong)
         for j in range(it.cols):
             x, w = starts[it.left + j], widths[it.left + j]
             put(it.top - 1, x, d.cols[j].rjust(w), strong)
