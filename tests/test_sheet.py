@@ -44,6 +44,16 @@ def test_sheet_snapshots(
     assert "Step 1 ·" not in result.out and "[4] " in result.out and "[9] " in result.out
 
 
+def test_the_readme_says_how_big_the_classic_sheet_is() -> None:
+    from pathlib import Path
+
+    from bythand.render.canvas import sheet_size
+
+    columns, lines = sheet_size(walk(load_example("self-attention-6x4")))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"(the classic needs {columns} columns and {lines} lines)" in readme.replace("\n", " ")
+
+
 def test_sheet_in_colour_snapshot(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     _terminal(monkeypatch, 160, 50)
     monkeypatch.setenv("COLORTERM", "truecolor")
