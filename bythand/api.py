@@ -131,10 +131,19 @@ def render(
     width: int = 100,
     full: bool = False,
     show_work: bool = False,
+    layout: str = "steps",
 ) -> str:
-    """The trace as text in one of run's formats (terminal: with colour codes); `steps` as for --step."""
+    """The trace as text in one of run's formats (terminal: with colour codes); `steps` as for --step;
+    `layout="sheet"` draws the whole exercise on one canvas (terminal, plain, html and svg)."""
     if format not in FORMATS:
         raise ProblemError(f"format: unknown value {format!r} (choose {', '.join(FORMATS)})")
+    if layout not in ("steps", "sheet"):
+        raise ProblemError(f"layout: unknown value {layout!r} (choose steps, sheet)")
+    sheet = layout == "sheet"
+    if sheet and (format not in ("terminal", "plain", "html", "svg") or steps is not None or show_work):
+        raise ProblemError(
+            "layout sheet draws the whole exercise in the terminal, plain, html and svg formats"
+        )
     if numbers not in ("auto", "fraction", "decimal"):
         raise ProblemError(f"numbers: unknown value {numbers!r} (choose auto, fraction, decimal)")
     chosen = _steps(trace, steps)
@@ -160,11 +169,17 @@ def render(
     if format in ("html", "svg"):
         to_picture = export.to_html if format == "html" else export.to_svg
         return to_picture(
-            trace, steps=chosen, numbers=mode, precision=precision, full=full, show_work=show_work
+            trace,
+            steps=chosen,
+            numbers=mode,
+            precision=precision,
+            full=full,
+            show_work=show_work,
+            sheet=sheet,
         )
     if format == "plain":
         return export.to_text(trace, steps=chosen, numbers=mode, precision=precision, plain=True, full=full,
-                              show_work=show_work)  # fmt: skip
+                              show_work=show_work, sheet=sheet)  # fmt: skip
     from rich.console import Console
     from rich.text import Text
 
@@ -172,8 +187,13 @@ def render(
 
     console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor", width=width,
                       highlight=False, markup=False, emoji=False)  # fmt: skip
-    lines = terminal_lines(trace, steps=chosen, numbers=mode, precision=precision, width=width, full=full,
-                           show_work=show_work, color_system="truecolor")  # fmt: skip
+    if sheet:
+        from .render.canvas import sheet_lines
+
+        lines = sheet_lines(trace, numbers=mode, precision=precision, color_system="truecolor")
+    else:
+        lines = terminal_lines(trace, steps=chosen, numbers=mode, precision=precision, width=width, full=full,
+                               show_work=show_work, color_system="truecolor")  # fmt: skip
     console.print(Text("\n").join(lines), soft_wrap=True)
     out: str = console.file.getvalue()  # type: ignore[attr-defined]
     return out
@@ -189,8 +209,11 @@ def _steps(trace: Trace, steps: str | Iterable[int] | None) -> list[int] | None:
     return select_steps(trace, ",".join(str(s) for s in steps))
 
 
-def show(trace: Trace, steps: str | int | Iterable[int] | None = None, **options: Any) -> None:
-    """Print the coloured view (or only `steps`: "A", "S-A", 4, [7, 8]) to the terminal."""
+def show(
+    trace: Trace, steps: str | int | Iterable[int] | None = None, layout: str = "steps", **options: Any
+) -> None:
+    """Print the coloured view (or only `steps`: "A", "S-A", 4, [7, 8]; or the whole sheet with
+    layout="sheet") to the terminal."""
     from rich.console import Console
     from rich.text import Text
 
@@ -198,6 +221,15 @@ def show(trace: Trace, steps: str | int | Iterable[int] | None = None, **options
 
     chosen = _steps(trace, [steps] if isinstance(steps, int) else steps)
     console = Console(highlight=False, markup=False, emoji=False)
+    if layout == "sheet":
+        from .render.canvas import sheet_lines
+
+        if chosen is not None:
+            raise ProblemError("layout sheet shows the whole exercise; pick steps with the steps layout")
+        console.print(Text("\n").join(sheet_lines(trace, color_system=console.color_system)), soft_wrap=True)
+        return
+    if layout != "steps":
+        raise ProblemError(f"layout: unknown value {layout!r} (choose steps, sheet)")
     lines = terminal_lines(
         trace, steps=chosen, width=console.width, color_system=console.color_system, **options
     )

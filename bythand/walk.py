@@ -61,11 +61,11 @@ class Trace:
 
         return trace_repr(self)
 
-    def show(self, steps: str | int | list[int] | None = None, **options: Any) -> None:
-        """Print the coloured steps (only `steps` if given: "A", "S-A", 4) to the terminal."""
+    def show(self, steps: str | int | list[int] | None = None, layout: str = "steps", **options: Any) -> None:
+        """Print the coloured steps (only `steps`: "A", "S-A", 4), or layout="sheet", to the terminal."""
         from .api import show
 
-        show(self, steps, **options)
+        show(self, steps, layout, **options)
 
     def table(self, name: str) -> Any:
         """The matrix `name` shown as a student writes it (9/46), its rows and columns labelled."""

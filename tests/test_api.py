@@ -105,6 +105,9 @@ def test_show_prints_the_coloured_view(
     assert capsys.readouterr().out.count(" Step ") == 9
     with pytest.raises(ProblemError, match="no step or matrix 'Y'"):
         trace.show("Y")
+    trace.show(layout="sheet")
+    sheet = capsys.readouterr().out
+    assert "[4] S = Kᵀ·Q" in sheet and "Step 4" not in sheet
 
 
 def test_tables_show_fractions_and_index_like_the_matrix() -> None:
@@ -142,6 +145,11 @@ def test_render_each_format() -> None:
     assert "Work:" in bythand.render(trace, "plain", steps="A", show_work=True)
     with pytest.raises(ProblemError, match=r"^format: unknown value 'pdf'"):
         bythand.render(trace, "pdf")
+    assert "[9] Z = V·A" in bythand.render(trace, "plain", layout="sheet")
+    assert "[9] Z = V·A" in bythand.render(trace, "html", layout="sheet")
+    assert "\x1b[" in bythand.render(trace, layout="sheet")
+    with pytest.raises(ProblemError, match="layout sheet draws the whole exercise"):
+        bythand.render(trace, "json", layout="sheet")
 
 
 def test_explain_is_exported() -> None:
