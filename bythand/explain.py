@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .errors import ProblemError
 from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, decimal_text, format_number, is_exact, to_float
@@ -28,6 +28,9 @@ from .walk import (
     softmax_sums,
     weight,
 )
+
+if TYPE_CHECKING:
+    from .check import Answers  # check imports this module; the type is for readers and mypy only
 
 GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
@@ -445,7 +448,8 @@ def _qkv(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
         inputs = _row_cells(source, src, i) + _col_cells(weights, W, j)
         entry, tok = j + 1, i + 1
     whose = "context token" if source == "C" else "token"
-    about = f"«: entry {entry} of the {KINDS[c.base]} of {whose} {tok}»"
+    head = f" in head {c.prefix[1:-1]}" if c.prefix else ""
+    about = f"«: entry {entry} of the {KINDS[c.base]} of {whose} {tok}{head}»"
     chain = _dot_chain(left, right, value, precision)
     return Working(c.label(True), value, rule, chain, about=about, given=given, inputs=inputs)
 
@@ -762,12 +766,11 @@ def _written_value(text: str) -> Number:
     return parse_number(text)[0]
 
 
-def diagnose(trace: Trace, target: str | Cell, answers: object, precision: int = 2) -> Diagnosis:
+def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int = 2) -> Diagnosis:
     """Work one cell from a student's own earlier answers (`answers`: check.Answers) and say where their
     value for it differs from the truth and why: an operand that was already wrong, or the arithmetic."""
-    from .check import Answers, Rules, check
+    from .check import Rules, check
 
-    assert isinstance(answers, Answers)
     c = parse_cell(trace, target) if isinstance(target, str) else target
     report = check(trace, answers, Rules(), precision)
     own: dict[str, Matrix] = {}  # the student's matrices, where they differ from the true ones
@@ -834,12 +837,11 @@ def diagnose(trace: Trace, target: str | Cell, answers: object, precision: int =
 
 
 def answers_problem(
-    answers: object, given: Path | Problem | None, convention: str | None, heads: int | None
+    answers: Answers, given: Path | Problem | None, convention: str | None, heads: int | None
 ) -> Problem:
     """The problem an answers file is worked against, with the method it records (as check grades it)."""
-    from .check import Answers, problem_for
+    from .check import problem_for
 
-    assert isinstance(answers, Answers)
     recorded = answers.options
     chosen = problem_for(answers, given, convention, heads).with_options(
         convention=recorded.get("convention"),

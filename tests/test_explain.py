@@ -230,7 +230,9 @@ def test_explain_command(cli: Runner) -> None:
     result = cli("explain", "E[4,1]", "--mask", "causal")
     assert result.out == "E[4,1] = 3^−∞ = 0: scaled[4,1] is masked\n"
     result = cli("explain", "h2.Q[1,1]", "--heads", "3")
-    assert result.out.splitlines()[0] == "h2.Q[1,1] = (row 1 of h2.W_Q)·x1: entry 1 of the query of token 1"
+    assert result.out.splitlines()[0] == (
+        "h2.Q[1,1] = (row 1 of h2.W_Q)·x1: entry 1 of the query of token 1 in head 2"
+    )
     assert result.out.splitlines()[1:3] == [
         "  row 1 of h2.W_Q = (0, 1, 0, 1, 0, 0)",
         "  x1 = (2, 0, 0, 0, 2, 1), column 1 of X",
