@@ -194,10 +194,9 @@ def _sheet_fits(
     """--layout auto: the sheet on a terminal it fits (width and height), for the whole exercise."""
     if not console.is_terminal or steps is not None or show_work:
         return False
-    from ..render.canvas import sheet_size
+    from ..render.canvas import sheet_fits
 
-    columns, lines = sheet_size(trace, mode, places)
-    return columns <= console.width and lines < console.height  # a line left for the prompt
+    return sheet_fits(trace, console.width, console.height, mode, places)
 
 
 def formatted(

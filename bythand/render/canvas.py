@@ -158,3 +158,15 @@ def sheet_size(trace: Trace, numbers: NumberMode = "auto", precision: int = 2) -
     """(columns, lines) the sheet needs on screen, to choose it only where it fits."""
     lines = sheet_lines(trace, numbers=numbers, precision=precision, plain=True)
     return max(cell_len(line.plain) for line in lines), len(lines)
+
+
+def sheet_fits(
+    trace: Trace, columns: int, lines: int, numbers: NumberMode = "auto", precision: int = 2
+) -> bool:
+    """True when the sheet fits a terminal of `columns` × `lines` (one line kept for the prompt); a big
+    problem is ruled out from its grid alone, before anything is drawn."""
+    canvas = layout(trace)
+    if canvas.width > columns or canvas.height + len(header(trace, True)) + 1 >= lines:
+        return False  # every grid column takes at least a character, every grid row a line
+    width, height = sheet_size(trace, numbers, precision)
+    return width <= columns and height < lines
