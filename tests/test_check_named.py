@@ -124,7 +124,7 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
     path.write_text('A = [[0.2, "9/28", "9/22", "1/12"], ["?", "?", "?", "?"], ["?", "?", "?", "?"], '
                     '["?", "?", "?", "?"]]\n', encoding="utf-8")  # fmt: skip
     out = cli("check", str(path), "-f", "plain").out
-    assert "(a decimal needs at least 2 places unless the value is whole; 0.2 has fewer)" in out
+    assert "(a decimal needs at least 2 places unless it is exact; 0.2 has fewer)" in out
     assert "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in out
 
 
@@ -140,11 +140,11 @@ def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner
 def test_a_short_decimal_right_by_the_students_own_numbers_is_told_why(cli: Runner, tmp_path: Path) -> None:
     path = tmp_path / "a.toml"
     blank = ', ["?", "?", "?", "?"]' * 3
-    text = f'sums = [10, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n'
+    text = f'sums = [11, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n'
     path.write_text(text, encoding="utf-8")
-    out = cli("check", str(path), "-f", "plain").out  # from their own sums[1] = 10, A[1,1] = 3/10
-    assert "A[1,1] = E[1,1] / sums[1] = 3 / 10 = 3/10" in out
-    assert "(a decimal needs at least 2 places unless the value is whole; 0.3 has fewer)" in out
+    out = cli("check", str(path), "-f", "plain").out  # from their own sums[1] = 11, A[1,1] = 3/11
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / 11 = 3/11" in out
+    assert "(a decimal needs at least 2 places unless it is exact; 0.3 has fewer)" in out
 
 
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:
