@@ -42,7 +42,7 @@ def read_roster(text: str, source: str, need_sheet: bool = False) -> list[Studen
             raise RosterError(f"{source}: no {column} column (the header row has {has})")
     students: list[Student] = []
     for number, row in enumerate(rows[1:], start=2):
-        values = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+        values = {h: _unescaped(row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
         if not values["name"]:
             raise RosterError(f"{source}: row {number} has no name")
         if need_sheet and not values["sheet"]:
@@ -70,6 +70,11 @@ def manifest_csv(students: Sequence[Student]) -> str:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unescaped(text: str) -> str:
+    """A cell as it was before safe_cell escaped it (a manifest read back)."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS and text[1:2] else text
 
 
 def safe_cell(text: str) -> str:

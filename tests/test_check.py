@@ -58,6 +58,12 @@ def grade(text: str, problem: Any = None, rules: Rules | None = None) -> Any:
         ("0.196", F(9, 46), True),
         ("0.19", F(9, 46), False),  # 0.0057 away
         ("0.2", F(9, 46), False),  # one decimal is too few for a fraction
+        ("0.2", F(1, 5), True),  # but a decimal that is the value exactly is right, whatever its places
+        ("1.8", F(9, 5), True),
+        ("0.125", F(1, 8), True),
+        ("1 1/7", F(8, 7), True),  # a mixed number
+        ("-1 1/7", F(-8, 7), True),
+        ("1 1/7", F(11, 7), False),
         ("0.197", F(9, 46), False),  # a third place promises more than it holds
         ("1/5", F(9, 46), False),  # a fraction is exact or wrong
         ("2", F(2), True),
@@ -75,7 +81,7 @@ def grade(text: str, problem: Any = None, rules: Rules | None = None) -> Any:
 )
 def test_fair_comparison(written: str, truth: Any, right: bool) -> None:
     answer = parse_answers({"Q": [[written]]}, "a.toml").matrices["Q"][0][0]
-    assert answer is not None
+    assert isinstance(answer, Answer)
     assert matches(answer, truth, Rules()) is right
 
 
