@@ -860,18 +860,25 @@ GRADEBOOKS = ("canvas", "moodle")
 def platform_rows(results: Sequence[Result], platform: str, assignment: str = "bythand") -> list[list[str]]:
     """A gradebook a learning platform imports as it is: one row per student, the percent as the grade.
 
-    A file that could not be graded, or a missing student, gets an empty grade (never a silent 0).
+    A student whose file could not be graded, who handed in nothing, or who handed in two files for
+    one sheet gets an empty grade (never a silent 0 or a silent pick); the full gradebook says why.
     """
     header = [*(CANVAS_COLUMNS if platform == "canvas" else MOODLE_COLUMNS), assignment]
     rows = [header]
+    seen: dict[int, int] = {}  # a roster student's row, so a second file empties it
     for r in results:
         who = r.student
         grade = percent(r) if isinstance(r, Report) else ""
+        if who is not None and id(who) in seen:
+            rows[seen[id(who)]][-1] = ""
+            continue
         ident, email = (who.id, who.email) if who else ("", "")
         if platform == "canvas":
-            rows.append([_name(r), "", ident, email, "", grade])
+            rows.append([_name(r), "", ident, "", "", grade])
         else:
             rows.append([_name(r), ident, email, grade])
+        if who is not None:
+            seen[id(who)] = len(rows) - 1
     return [[safe_cell(c) for c in row] for row in rows]
 
 

@@ -57,12 +57,12 @@ def check(
         bool, typer.Option("--template", help='Write an answers file to fill in, every cell "?".')
     ] = False,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
-            help="Where --template writes (else stdout).",
+            help="Where --template writes (else stdout); a folder DIR/ for one template per sheet.",
             show_default=False,
         ),
     ] = None,
@@ -145,7 +145,8 @@ def check(
     if template:
         students = _read_manifest(roster) if roster is not None else None
         spec = _TemplateSpec(convention, split, method, sheet, example, fill, students, randoms)
-        _write_templates(given, out, force, spec)
+        folder = out is not None and (out.endswith(("/", os.sep)) or Path(out).is_dir())
+        _write_templates(given, None if out is None else Path(out), folder, force, spec)
         return
     for flag, value in (*randoms.items(), ("--fill", fill)):
         if value is not None:
@@ -254,7 +255,9 @@ class _TemplateSpec:
     randoms: dict[str, Any]
 
 
-def _write_templates(given: list[Path], out: Path | None, force: bool, spec: _TemplateSpec) -> None:
+def _write_templates(
+    given: list[Path], out: Path | None, folder: bool, force: bool, spec: _TemplateSpec
+) -> None:
     """check --template: one answers file (stdout or --output), or one per sheet into --output DIR/."""
     from ..check import template_text
     from ..problem import EXAMPLE_NAME
@@ -268,7 +271,7 @@ def _write_templates(given: list[Path], out: Path | None, force: bool, spec: _Te
             if value is not None:
                 raise ProblemError(f"{flag} makes random sheets; add --random")
     if random or spec.students is not None:
-        _class_templates(given, out, force, spec, fills)
+        _class_templates(given, out if folder else None, force, spec, fills)
         return
     if len(given) > 1:
         raise ProblemError("--template takes at most one argument, the problem file")
@@ -279,7 +282,7 @@ def _write_templates(given: list[Path], out: Path | None, force: bool, spec: _Te
     trace = walk(chosen.with_options(**spec.method))
     reference: tuple[str, str]
     if problem is not None:  # the answers file names its problem relative to itself
-        where = out.parent if out is not None and not _is_folder(out) else out or Path()
+        where = out.parent if out is not None and not folder else out or Path()
         reference = ("problem", os.path.relpath(problem, where) if out is not None else str(problem))
     elif spec.sheet is not None:
         from ..check import canonical_sheet
@@ -291,10 +294,9 @@ def _write_templates(given: list[Path], out: Path | None, force: bool, spec: _Te
     if out is None:
         sys.stdout.write(text)
         return
-    target = (
-        out / f"{reference[1] if reference[0] != 'problem' else 'answers'}.toml" if _is_folder(out) else out
-    )
-    _make_folder(out)
+    target = out / f"{reference[1] if reference[0] != 'problem' else 'answers'}.toml" if folder else out
+    if folder:
+        _make_folder(out)
     write_atomic(target, text, force)
     print(f'Wrote {target}: fill in each "?", then run: bythand check {target}')
 
@@ -302,7 +304,8 @@ def _write_templates(given: list[Path], out: Path | None, force: bool, spec: _Te
 def _class_templates(
     given: list[Path], out: Path | None, force: bool, spec: _TemplateSpec, fills: frozenset[str]
 ) -> None:
-    """One template per sheet of a random class set or a roster manifest, named by sheet id, into DIR/."""
+    """One template per sheet of a random class set or a roster manifest, named by sheet id, into DIR/
+    (out is None unless -o named a folder)."""
     from ..check import template_text
     from ..generate import class_set, make_params, problem_from_sheet_id
     from ..walk import walk
@@ -311,7 +314,7 @@ def _class_templates(
         raise ProblemError("--random and --roster name the sheets; leave out PROBLEM, --sheet and --example")
     if any(v is not None for v in spec.method.values()) or spec.heads is not None:
         raise ProblemError("a sheet id fixes the method; leave out the method flags and --heads")
-    if out is None or not _is_folder(out):
+    if out is None:
         raise ProblemError("one template per sheet: give a folder, -o DIR/")
     if spec.students is not None:
         if spec.randoms["--random"] is not None:
@@ -340,13 +343,9 @@ def _class_templates(
     print(f"Wrote {len(texts)} templates to {out}{os.sep if not str(out).endswith(os.sep) else ''}")
 
 
-def _is_folder(path: Path) -> bool:
-    return str(path).endswith(("/", os.sep)) or path.is_dir()
-
-
 def _make_folder(path: Path) -> None:
     """-o DIR/ that does not exist yet is made (its parent must exist)."""
-    if not _is_folder(path) or path.is_dir():
+    if path.is_dir():
         return
     if not path.parent.is_dir():
         raise ProblemError(f"-o {path}: the folder {path.parent} does not exist")
