@@ -643,10 +643,10 @@ def grade_files(
         flags = m.flags if m is not None else ()
         teacher = named
         try:
+            if m is not None and m.student is not None:
+                teacher = _sheet_named(m.student.sheet)  # the roster names the student's sheet
             if m is not None and m.error is not None:
                 raise AnswersError(f"{answers.path}: {m.error}")
-            if m is not None and m.student is not None:
-                teacher = _sheet_named(m.student.sheet)
             problem, reference, note = problem_for(answers, teacher, convention, heads, method, keep_going)
             key = f"{problem.source}|{problem.options}|{len(problem.heads)}"
             if key not in traces:

@@ -340,7 +340,7 @@ def _class_templates(
     _make_folder(out)
     for path, text in texts:
         write_atomic(path, text, force)
-    print(f"Wrote {len(texts)} templates to {out}{os.sep if not str(out).endswith(os.sep) else ''}")
+    print(f"Wrote {len(texts)} template{'s' * (len(texts) != 1)} to {out}{os.sep}")
 
 
 def _make_folder(path: Path) -> None:

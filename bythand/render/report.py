@@ -78,7 +78,11 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
         Text(f"Answers: {report.answers}{who}", style="" if plain else "bold"),
         Text(f"Problem: {report.problem}", style="" if plain else "bold"),
         Text(_method(report.trace), style="" if plain else "dim"),
-        Text(LEGEND + ("  ? unreadable" if report.count("unreadable") else ""), style="" if plain else "dim"),
+        Text(LEGEND, style="" if plain else "dim"),
+        *(
+            [Text("? unreadable (not a number: see why under its step)", style="" if plain else "dim")]
+            * bool(report.count("unreadable"))
+        ),
     ]
     blank: list[StepResult] = []
     for step in report.steps:
