@@ -112,11 +112,29 @@ def test_a_sheet_with_another_method_prints_the_flags_to_check_it() -> None:
     from bythand.render.worksheet import build_sheets
 
     plain = build_sheets(None, "self-attention-6x4", None, None, 1, 1, None, None)[0]
-    assert plain.check == "bythand check --example self-attention-6x4 answers.toml"
-    exact = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal")[0]
-    assert exact.check == (
-        "bythand check --example self-attention-6x4 --scale sqrt --exp e --mask causal answers.toml"
+    assert plain.check == (
+        "bythand check --template --example self-attention-6x4 -o answers.toml; fill it in; "
+        "bythand check answers.toml"
     )
+    exact = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal", "Q,K,V")[0]
+    assert exact.check == (
+        "bythand check --template --example self-attention-6x4 --scale sqrt --exp e --mask causal "
+        "--fill Q,K,V -o answers.toml; fill it in; bythand check answers.toml"
+    )
+
+
+def test_the_sheets_check_line_writes_a_template_that_grades_as_printed(cli: Runner, tmp_path: Path) -> None:
+    from bythand.render.worksheet import build_sheets
+
+    sheet = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal", "Q,K,V")[0]
+    template_step = sheet.check.split(";")[0].split()[1:]  # the command as printed, without "bythand"
+    target = tmp_path / "answers.toml"
+    template_step[template_step.index("answers.toml")] = str(target)
+    assert cli(*template_step).code == 0
+    data = json.loads(cli("check", str(target), "-f", "json").out)
+    assert list(data["steps"]) == ["KT", "S", "scaled", "E", "sums", "A", "Z"]  # Q, K, V are printed
+    # the masked cells the sheet prints (−∞ in scaled, 0 in E and A) are written in, and graded as written
+    assert data["summary"]["correct"] == 18 and data["summary"]["blank"] == data["summary"]["total"] - 18
 
 
 def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) -> None:
