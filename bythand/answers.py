@@ -143,6 +143,8 @@ def parse_answers(data: object, path: str) -> Answers:
         raise AnswersError(
             f"{path}: an answers file holds a table of steps (Q, K, ...), not {type(data).__name__}"
         )
+    if {"summary", "steps"} <= set(data):
+        raise AnswersError(f"{path}: this is a bythand check report (--format json), not an answers file")
     meta: dict[str, str] = {}
     matrices: dict[str, list[list[Written]]] = {}
     options: dict[str, str] = {}

@@ -294,6 +294,10 @@ def test_sub_folders_are_graded_and_files_that_are_not_answers_are_named(cli: Ru
     ]
     result = cli("check", str(folder), "-f", "json")  # JSON stays JSON: the skipped files go to stderr
     assert len(strict_json(result.out)) == 2 and result.err.count("Skipped ") == 3
+    report = folder / "report.json"
+    assert cli("check", str(report)).err == (
+        f"Error: {report}: this is a bythand check report (--format json), not an answers file\n"
+    )
 
 
 # 1. Rosters, and a whole class graded into a table and a CSV
