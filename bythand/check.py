@@ -33,14 +33,41 @@ from .problem import PROBLEM_KEYS, Problem, _read_text, build_problem, check_con
 from .roster import Match, Student, match, safe_cell
 from .walk import MASKED, Trace, walk
 
-__all__ = [  # the answers record and its loaders live in answers.py; check re-exports them
+__all__ = [  # the answers record and its loaders live in answers.py and are re-exported here
+    "GRADEBOOKS",
+    "VERDICTS",
     "Answer",
     "Answers",
     "AnswersError",
+    "CellResult",
+    "Failure",
+    "Named",
+    "Report",
+    "Result",
+    "Rules",
+    "StepResult",
     "Unreadable",
+    "Verdict",
+    "answer_files",
+    "as_tolerance",
+    "canonical_sheet",
+    "check",
+    "grade_files",
+    "gradebook_rows",
+    "graded_names",
     "load_answers",
+    "looks_like_problem",
+    "matches",
     "parse_answers",
     "parse_answers_text",
+    "percent",
+    "platform_rows",
+    "problem_for",
+    "report_dict",
+    "same_reference",
+    "skip_reason",
+    "step_names",
+    "template_text",
 ]
 
 Verdict = Literal["correct", "carried", "wrong", "unreadable", "blank"]
