@@ -246,7 +246,9 @@ def grade(
     """Grade hand-worked answers as `bythand check` does: an answers file (str or Path), a dict shaped
     like one ({"Q": [[...]], "A": [...]}), against `problem` (a Problem, a Trace or a problem file) or
     the problem the answers name (else the built-in example). Returns the Report check prints."""
-    from .check import Answers, Rules, check, load_answers, parse_answers, problem_for
+    from .answers import Reference
+    from .check import Answers, Named, Rules, check, load_answers, parse_answers, problem_for
+    from .problem import load_problem
     from .walk import Trace, walk
 
     if isinstance(answers, Answers):
@@ -260,12 +262,11 @@ def grade(
     if isinstance(problem, Trace):
         trace = problem
     else:
-        given = Path(problem) if isinstance(problem, str) else problem
-        recorded = parsed.options
-        chosen = problem_for(parsed, given, None, None).with_options(
-            convention=recorded.get("convention"), scale=recorded.get("scale"), exp=recorded.get("exp"),
-            mask=recorded.get("mask"),
-        )  # fmt: skip
-        trace = walk(chosen)
+        named = None
+        if isinstance(problem, str | Path):
+            named = Named(Reference("problem", str(problem)), load_problem(problem))
+        elif problem is not None:
+            named = Named(Reference("problem", problem.source), problem)
+        trace = walk(problem_for(parsed, named, None, None)[0])
     limit = None if tolerance is None else Fraction(tolerance)
     return check(trace, parsed, Rules(decimals, limit))

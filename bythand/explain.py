@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from .errors import ProblemError
@@ -30,7 +29,7 @@ from .walk import (
 )
 
 if TYPE_CHECKING:
-    from .check import Answers  # check imports this module; the type is for readers and mypy only
+    from .check import Answers, Named  # check imports this module; the types are for readers and mypy
 
 GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
@@ -758,7 +757,7 @@ class Diagnosis:
 
 def _written_value(text: str) -> Number:
     """A cell as the student wrote it ("9/46", "0.2", "-inf") as a number."""
-    from .check import MINUS_INFINITY
+    from .answers import MINUS_INFINITY
     from .numbers import parse_number
 
     if text.strip().lower() in MINUS_INFINITY:
@@ -781,7 +780,7 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
         mine = truth.copy()
         for i, row in enumerate(step.cells):
             for j, result in enumerate(row):
-                if result.answer is not None:
+                if result.answer is not None and result.verdict != "unreadable":
                     value = _written_value(result.answer)
                     mine[i, j] = value if is_exact(truth) else float(value)
                 elif result.own is not None:
@@ -815,6 +814,10 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
         if own_text != truth_text:
             lines.append(f"«The true value is »{truth_text}«: »{cause}")
         return Diagnosis(done, None, "blank", tuple(lines))
+    if verdict == "unreadable":
+        return Diagnosis(done, written, verdict, (
+            f"«Your »{label}« could not be read (»{written}«); from your own numbers it comes to »{own_text}",
+        ))  # fmt: skip
     if verdict == "correct":
         return Diagnosis(done, written, verdict, (f"«Your »{label} = {written}« is right.»",))
     if verdict == "carried":
@@ -837,16 +840,15 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
 
 
 def answers_problem(
-    answers: Answers, given: Path | Problem | None, convention: str | None, heads: int | None
+    answers: Answers,
+    named: Named | None,
+    convention: str | None,
+    heads: int | None,
+    method: Mapping[str, object] | None = None,
 ) -> Problem:
-    """The problem an answers file is worked against, with the method it records (as check grades it)."""
+    """The problem an answers file is worked against: the one named on the command line, else the
+    one the file names, with the method it records (exactly as check grades it)."""
     from .check import problem_for
 
-    recorded = answers.options
-    chosen = problem_for(answers, given, convention, heads).with_options(
-        convention=recorded.get("convention"),
-        scale=recorded.get("scale"),
-        exp=recorded.get("exp"),
-        mask=recorded.get("mask"),
-    )
-    return chosen if convention is None else chosen.with_options(convention=convention)
+    problem, _, _ = problem_for(answers, named, convention, heads, method)
+    return problem

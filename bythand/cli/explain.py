@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,6 +31,32 @@ from .common import (
     int_options,
     json_text,
 )  # fmt: skip
+
+
+def _named(
+    path: Path | None,
+    inline: dict[str, str | None],
+    convention: str | None,
+    heads: int | None,
+    example: str | None,
+    sheet: str | None,
+) -> Named | None:
+    """With --answers, the problem named on the command line (else the one the answers file names)."""
+    from ..answers import Reference
+    from ..check import Named, canonical_sheet
+
+    if path is None and example is None and sheet is None and all(v is None for v in inline.values()):
+        return None
+    problem = chosen_problem(path, inline, convention, heads, example, sheet)
+    if sheet is not None:
+        return Named(Reference("sheet", canonical_sheet(sheet)), problem)
+    if example is not None:
+        return Named(Reference("example", example), problem)
+    return Named(Reference("problem", str(path) if path is not None else "(the command line)"), problem)
+
+
+if TYPE_CHECKING:
+    from ..check import Named
 
 
 @app.command()
@@ -84,9 +110,8 @@ def explain(
         from ..explain import answers_problem, diagnose
 
         mine = load_answers(answers)
-        named = any(v is not None for v in inline.values()) or example is not None or sheet is not None
-        given = chosen_problem(problem, inline, convention, split, example, sheet) if named else problem
-        trace = walk(answers_problem(mine, given, convention, split).with_options(**method))
+        named = _named(problem, inline, convention, split, example, sheet)
+        trace = walk(answers_problem(mine, named, convention, split, method))
         diagnosis = diagnose(trace, cell, mine, places)
         done = diagnosis.explanation
     else:
