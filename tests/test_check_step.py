@@ -29,7 +29,14 @@ def test_check_step_grades_only_that_step(cli: Runner, tmp_path: Path) -> None:
     data = json.loads(only_a.out)
     assert only_a.code == 0, only_a.out  # A is right from Ada's own numbers: carried, nothing wrong
     assert set(data["steps"]) == {"A"}
-    assert data["summary"] == {"correct": 12, "carried": 4, "wrong": 0, "blank": 0, "total": 16}
+    assert data["summary"] == {
+        "correct": 12,
+        "carried": 4,
+        "wrong": 0,
+        "blank": 0,
+        "unreadable": 0,
+        "total": 16,
+    }
     only_s = cli("check", str(answers), "--step", "4", "-f", "json")
     assert only_s.code == 1 and set(json.loads(only_s.out)["steps"]) == {"S"}
     assert json.loads(only_s.out)["summary"]["wrong"] == 1
