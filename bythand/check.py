@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import BythandError
-from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
+from .explain import Cell, Operands, explain, is_given, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
 from .problem import (
     Problem,
@@ -275,7 +275,12 @@ def looks_like_problem(path: Path) -> bool:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (BythandError, ValueError):
         return False
-    return isinstance(data, dict) and "X" in data
+    if not isinstance(data, dict):
+        return False
+    if "tokens" in data or "token_ids" in data:
+        return True
+    # answers may give X too (when step 0 makes it from tokens); they say whose they are, a problem does not
+    return "X" in data and ("WQ" in data or "heads" in data or not {"name", "problem", "sheet"} & data.keys())
 
 
 def answer_files(paths: Sequence[Path]) -> list[Path]:
@@ -341,7 +346,7 @@ def problem_for(
 
 def graded_names(trace: Trace) -> list[str]:
     """The matrices a student can hand in, in the order they are worked."""
-    return [n for n in trace.matrices if n.rpartition(".")[2] not in GIVEN_NAMES]
+    return [n for n in trace.matrices if not is_given(trace, n)]
 
 
 def _check_names(trace: Trace, answers: Answers) -> None:
@@ -606,11 +611,13 @@ def template_text(trace: Trace, problem_ref: str | None, named: tuple[str, str] 
     lines.append("options = {" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in method.items()) + "}")
     lines += ["", "# Given:"]
     for name, m in trace.matrices.items():
-        if name.rpartition(".")[2] in GIVEN_NAMES:
+        if is_given(trace, name):
             shown = ", ".join(_toml_row(number_text(v) for v in row) for row in _values(m))
             lines.append(f"# {name} = [{shown}]")
+    written: set[str] = set()
     for step in trace.steps:
-        names = [n for n in step.names if n in graded_names(trace)]
+        names = [n for n in step.names if n in graded_names(trace) and n not in written]
+        written.update(names)  # X is made in step 0 and shown again in step 1: asked for once
         if step.number == 3:
             names = [n for n in names if n.rpartition(".")[2] == "KT"]
         if not names:

@@ -72,7 +72,7 @@ def add(embed: Matrix, P: Matrix | None) -> Matrix:
 
 
 def sinusoidal(n: int, d: int, base: int = DEFAULT_BASE) -> Matrix:
-    """The original paper's encoding, tokens as rows: P[pos, 2i] = sin(pos/base^(2i/d)), P[pos, 2i+1] = cos."""
+    """The original paper's encoding, tokens as rows: P[pos, 2i] = sin(pos/base^(2i/d)), P[pos, 2i+1] cos."""
     P = np.empty((n, d), dtype=np.float64)
     for pos in range(n):
         for k in range(d):
@@ -129,77 +129,88 @@ def make_embedding(
     where: str = "<python>",
 ) -> tuple[Embedding, bool]:
     """Check and assemble the parts of X; also say whether decimals were written."""
-    from .problem import to_matrix  # problem.py imports this module; the reverse is only needed here
-
     words = _words(tokens, where) if tokens is not None else None
-    decimal = False
     vocab: tuple[str, ...] | None = None
     if embeddings is not None and embedding is not None:
         raise ProblemError(f"{where}: give either embeddings (a table of words) or embedding and token_ids")
     if embeddings is not None:
-        if not isinstance(embeddings, Mapping) or not embeddings:
-            raise ProblemError(f'{where}: embeddings must be a table of words, like {{ a = [1, 0], poem = [0, 2] }}')
-        if words is None:
-            raise ProblemError(f'{where}: embeddings needs tokens, the words in order, like ["Write", "a", "poem"]')
         if token_ids is not None:
-            raise ProblemError(f"{where}: token_ids goes with an embedding matrix, not with an embeddings table")
-        vocab = tuple(str(w) for w in embeddings)
-        rows = [_vector(embeddings[w], f'embeddings["{w}"]', where) for w in vocab]
-        width = len(rows[0])
-        for word, row in zip(vocab, rows, strict=True):
-            if len(row) != width:
-                raise ProblemError(
-                    f'{where}: embeddings["{word}"] has {len(row)} numbers, but embeddings["{vocab[0]}"] has {width}'
-                )
-        missing = [w for w in words if w not in vocab]
-        if missing:
-            raise ProblemError(
-                f'{where}: the token "{missing[0]}" has no vector in embeddings (it has {", ".join(vocab)})'
-            )
-        table, decimal = to_matrix(rows, "embeddings", where)
-        if columns:
-            table = table.T.copy()
-        ids = tuple(vocab.index(w) for w in words)
+            raise ProblemError(f"{where}: token_ids goes with an embedding matrix, not an embeddings table")
+        vocab, table, decimal = _word_table(embeddings, words, columns, where)
+        ids = tuple(vocab.index(w) for w in words or ())
     elif embedding is not None:
         if token_ids is None:
             raise ProblemError(f"{where}: an embedding matrix needs token_ids, the row of each token in it")
-        table, decimal = to_matrix(embedding, "embedding", where)
-        size = table.shape[1] if columns else table.shape[0]
-        ids = _ids(token_ids, size, where)
+        table, decimal = _to_matrix(embedding, "embedding", where)
+        ids = _ids(token_ids, int(table.shape[1] if columns else table.shape[0]), where)
         if words is not None and len(words) != len(ids):
-            raise ProblemError(f"{where}: {len(words)} tokens but {len(ids)} token_ids; give one id per token")
+            raise ProblemError(f"{where}: {len(words)} tokens but {len(ids)} token_ids; one id per token")
     else:
         raise ProblemError(
             f"{where}: tokens need their vectors: an embeddings table of words, "
             "or an embedding matrix with token_ids"
         )
-    n, d = len(ids), int(table.shape[0] if columns else table.shape[1])
     base = _base(position_base, where)
-    kind: Positions
-    pe: Matrix | None
+    shape = (int(table.shape[0]), len(ids)) if columns else (len(ids), int(table.shape[1]))
+    pe, kind, was = _positions(positions, P, base, shape, columns, where)
+    return Embedding(table, ids, words, vocab, pe, kind, base, columns), decimal or was
+
+
+def _to_matrix(value: Any, name: str, where: str) -> tuple[Matrix, bool]:
+    from .problem import from_array_like, to_matrix  # problem.py imports this module, so import late
+
+    return to_matrix(from_array_like(value), name, where)
+
+
+def _word_table(
+    embeddings: object, words: tuple[str, ...] | None, columns: bool, where: str
+) -> tuple[tuple[str, ...], Matrix, bool]:
+    """The vocabulary and its table from an `embeddings` table of word -> vector."""
+    if not isinstance(embeddings, Mapping) or not embeddings:
+        raise ProblemError(f"{where}: embeddings must be a table of words, like {{ a = [1, 0], b = [0, 2] }}")
+    if words is None:
+        raise ProblemError(f'{where}: embeddings needs tokens, the words in order, like ["Write", "a"]')
+    vocab = tuple(str(w) for w in embeddings)
+    rows = [_vector(embeddings[w], f'embeddings["{w}"]', where) for w in vocab]
+    for word, row in zip(vocab, rows, strict=True):
+        if len(row) != len(rows[0]):
+            raise ProblemError(
+                f'{where}: embeddings["{word}"] has {len(row)} numbers, '
+                f'but embeddings["{vocab[0]}"] has {len(rows[0])}'
+            )
+    missing = [w for w in words if w not in vocab]
+    if missing:
+        raise ProblemError(
+            f'{where}: the token "{missing[0]}" has no vector in embeddings (it has {", ".join(vocab)})'
+        )
+    table, decimal = _to_matrix(rows, "embeddings", where)
+    return vocab, (table.T.copy() if columns else table), decimal
+
+
+def _positions(
+    positions: object, P: Any, base: int, shape: tuple[int, int], columns: bool, where: str
+) -> tuple[Matrix | None, Positions, bool]:
+    """The positional encodings laid out like X: a given P, the sinusoidal formula, or none."""
     if P is not None:
         if positions is not None and positions != "given":
             raise ProblemError(f"{where}: give either positions = {positions!r} or a matrix P, not both")
-        pe, was = to_matrix(P, "P", where)
-        decimal |= was
-        want = (d, n) if columns else (n, d)
-        if pe.shape != want:
+        pe, decimal = _to_matrix(P, "P", where)
+        if pe.shape != shape:
             layout = "features × tokens" if columns else "tokens × features"
             raise ProblemError(
-                f"{where}: P is {pe.shape[0]}×{pe.shape[1]}, but X will be {want[0]}×{want[1]} "
-                f"({layout}: {n} tokens of {d} features), so P needs that shape too"
+                f"{where}: P is {pe.shape[0]}×{pe.shape[1]}, but X will be {shape[0]}×{shape[1]} "
+                f"({layout}), so P needs that shape too"
             )
-        kind = "given"
-    elif positions is None or positions == "none":
-        pe, kind = None, "none"
-    elif positions == "sinusoidal":
+        return pe, "given", decimal
+    if positions is None or positions == "none":
+        return None, "none", False
+    if positions == "sinusoidal":
+        n, d = (shape[1], shape[0]) if columns else shape
         pe = sinusoidal(n, d, base)
-        pe, kind = (pe.T.copy() if columns else pe), "sinusoidal"
-    else:
-        raise ProblemError(
-            f"{where}: unknown positions {positions!r} (choose sinusoidal or none, or give a matrix P)"
-        )
-    return Embedding(table, ids, words, vocab, pe, kind, base, columns), decimal
+        return (pe.T.copy() if columns else pe), "sinusoidal", False
+    raise ProblemError(
+        f"{where}: unknown positions {positions!r} (choose sinusoidal or none, or give a matrix P)"
+    )
 
 
 def _base(value: object, where: str) -> int:
@@ -207,9 +218,11 @@ def _base(value: object, where: str) -> int:
         return DEFAULT_BASE
     try:
         number, _ = parse_number(value)
+        whole = number.denominator == 1 and 2 <= number <= 10**9
     except NumberError:
-        number = None  # type: ignore[assignment]
-    if number is None or number.denominator != 1 or number < 2 or number > 10**9:
-        raise ProblemError(f"{where}: position_base must be a whole number of at least 2 (like 10000), not {value!r}")
+        whole = False
+    if not whole:
+        raise ProblemError(
+            f"{where}: position_base must be a whole number of at least 2 (like 10000), not {value!r}"
+        )
     return int(number)
-

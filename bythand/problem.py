@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -171,7 +171,13 @@ def from_array_like(value: Any) -> Any:
     return np.asarray(value)
 
 
-MatrixLike = Matrix | Sequence[Sequence[Any]] | Any
+class ArrayLike(Protocol):
+    """Anything numpy can read as an array: a torch tensor, a JAX array."""
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+MatrixLike = Matrix | Sequence[Sequence[Any]] | ArrayLike
 """What a Problem accepts for a matrix: a numpy array or nested lists of numbers and "1/3" strings."""
 
 

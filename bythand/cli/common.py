@@ -63,7 +63,7 @@ def _root(
 
 
 def parse_steps(text: str) -> list[int]:
-    """Step numbers from "4", "4-6" or "2,4-6" (1 to 9; 0 with tokens; 10 and 11 with several heads or W_O)."""
+    """Step numbers from "4", "4-6" or "2,4-6" (0 to 11: 0 with tokens, 10-11 with heads or W_O)."""
     chosen: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)

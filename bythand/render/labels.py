@@ -23,7 +23,8 @@ def labels(trace: Trace, name: str) -> tuple[list[str], list[str]]:
     columns = trace.options.convention == "columns"
     rows_n, cols_n = m.shape if columns else m.shape[::-1]  # as if in the columns convention
     base = base_name(name)
-    token_cols = {"X": "x", "C": "c", "Q": "q", "K": "k", "V": "v", "Z": "z", "concat": "z", "O": "o", "P": "p"}
+    token_cols = {"X": "x", "C": "c", "Q": "q", "K": "k", "V": "v", "Z": "z", "concat": "z", "O": "o"}
+    token_cols["P"] = "p"  # step 0: position j's encoding
     embedding = trace.problem.embedding
     if base == "embed" and embedding is not None:  # step 0: each token's vector under its word
         words = embedding.tokens or tuple(f"#{i}" for i in embedding.ids)
