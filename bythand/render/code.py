@@ -6,6 +6,7 @@ by its bythand name; run with a number of digits (`python attention.py 17`) it p
 
 from __future__ import annotations
 
+import textwrap
 from fractions import Fraction
 
 from ..numbers import Matrix, fraction_text
@@ -41,9 +42,10 @@ def _closing(make: str) -> str:
 
 def _method(trace: Trace) -> str:
     o = trace.options
-    scale = {"sqrt": "S/√d_k", "floor-half": "the hand trick ⌊S/2⌋", "none": "no scaling"}[o.scale]
+    scale = {"sqrt": "scale S/√d_k", "floor-half": "scale ⌊S/2⌋ (the hand trick)", "none": "no scaling"}
     exp = "e^x" if o.base is None else f"{o.base}^x"
-    return f"{o.convention} convention, scale {scale}, exp {exp}, mask {o.mask}"
+    mask = ", causal mask" if o.mask == "causal" else ""
+    return f"{o.convention} convention, {scale[o.scale]}, {exp}{mask}"
 
 
 def _header(trace: Trace, framework: str, needs: str, file: str) -> list[str]:
@@ -51,11 +53,15 @@ def _header(trace: Trace, framework: str, needs: str, file: str) -> list[str]:
     heads = f", {len(p.heads)} heads" if len(p.heads) > 1 else ""
     cross = ", cross-attention (keys and values from C)" if p.C is not None else ""
     layout = "tokens are the columns of X" if p.columns else "tokens are the rows of X"
+    about = (
+        f"Every matrix of bythand's walkthrough of {p.source}, computed again in {framework}: "
+        f"{_method(trace)}{heads}{cross}. Here {layout}; each matrix is printed under its bythand "
+        f"name, the same numbers as `bythand run` shows. Needs {needs}:"
+    )
     return [
-        f'"""{p.title}: every matrix of bythand\'s walkthrough, computed again in {framework}.',
+        f'"""{p.title}',
         "",
-        f"Reproduces `bythand run` of {p.source} ({_method(trace)}{heads}{cross}).",
-        f"Here {layout}; each matrix is printed under its bythand name. Needs {needs}:",
+        *textwrap.wrap(about, 96),
         "",
         f"    python {file}        # 4 decimal places",
         f"    python {file} 17     # every digit",
@@ -222,7 +228,7 @@ def _combine(p: Problem, lib: str) -> list[str]:
             "with torch.no_grad():",
             f"    O = {apply}",
         ]
-    return out + ['show("WO", W_O)', 'show("O", O)']
+    return [*out, 'show("WO", W_O)', 'show("O", O)']
 
 
 def _numpy_head(trace: Trace) -> list[str]:
@@ -257,13 +263,10 @@ def _numpy_head(trace: Trace) -> list[str]:
         ]
     lines += ["    # Step 5 · Scale", "    " + _scale_line(o.scale, axis, "np")]
     if o.mask == "causal":
-        tri = (
-            "np.tril(np.ones(S.shape, dtype=bool), k=-1)"
-            if cols
-            else "np.triu(np.ones(S.shape, dtype=bool), k=1)"
-        )
+        tri = "np.tril(ones, k=-1)" if cols else "np.triu(ones, k=1)"
         lines += [
-            f"    mask = {tri}  # a key after its query",
+            "    ones = np.ones(S.shape, dtype=bool)",
+            f"    mask = {tri}  # True where a key comes after its query",
             "    scaled = np.where(mask, -np.inf, scaled)",
         ]
     power = "np.exp(scaled)" if o.base is None else f"{float(o.base)!r} ** scaled"
@@ -382,7 +385,7 @@ def _torch_module(trace: Trace) -> list[str]:
     ]
     if cols:
         lines += [
-            "        # nn.Linear takes tokens as rows, so the columns go in transposed and come out transposed",
+            "        # nn.Linear takes tokens as rows: the columns go in transposed and come out transposed",
             "        Q = self.W_q(X.T).T  # (d, n) -> (d_k, n): W_Q·X",
             "        K = self.W_k(C.T).T  # (d, m) -> (d_k, m): W_K·C",
             "        V = self.W_v(C.T).T  # (d, m) -> (d_v, m): W_V·C",
