@@ -200,9 +200,9 @@ def test_the_scripts_parse_and_read_like_the_course(name: str, problem: Problem)
 
 
 def test_pytorch_script_snapshots() -> None:
-    snapshot("classic-torch.py", to_pytorch(walk(load_example("self-attention-6x4"))))
-    snapshot("words-torch.py", to_pytorch(walk(parse_problem_text(WORDS, "words.toml", "toml"))))
-    snapshot("multi-head-numpy.py", to_numpy(walk(load_example("multi-head-2x4").in_convention("rows"))))
+    snapshot("classic-torch.py.txt", to_pytorch(walk(load_example("self-attention-6x4"))))
+    snapshot("words-torch.py.txt", to_pytorch(walk(parse_problem_text(WORDS, "words.toml", "toml"))))
+    snapshot("multi-head-numpy.py.txt", to_numpy(walk(load_example("multi-head-2x4").in_convention("rows"))))
 
 
 @needs_torch

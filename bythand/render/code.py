@@ -451,7 +451,7 @@ def to_pytorch(trace: Trace) -> str:
         "",
         "import torch",
         "import torch.nn as nn",
-        "import torch.nn.functional as F",
+        *(["import torch.nn.functional as F"] if trace.options.base is None else []),  # F.softmax: e^x
         "",
         "torch.set_default_dtype(torch.float64)  # double precision: the same digits as bythand",
         *SHOW,
