@@ -6,6 +6,7 @@ by its bythand name; run with a number of digits (`python attention.py 17`) it p
 
 from __future__ import annotations
 
+import json
 import textwrap
 from fractions import Fraction
 
@@ -127,10 +128,10 @@ def _token_ids(p: Problem) -> list[str]:
     e = p.embedding
     assert e is not None
     if e.vocab is not None:
-        vocab = "{" + ", ".join(f"{w!r}: {i}" for i, w in enumerate(e.vocab)) + "}"
+        vocab = "{" + ", ".join(f"{json.dumps(w, ensure_ascii=False)}: {i}" for i, w in enumerate(e.vocab)) + "}"
         return [
             f"vocab = {vocab}",
-            f"tokens = {list(e.tokens or ())!r}",
+            f"tokens = {json.dumps(list(e.tokens or ()), ensure_ascii=False)}",
             "token_ids = [vocab[word] for word in tokens]",
         ]
     words = f"  # {', '.join(e.tokens)}" if e.tokens else ""
