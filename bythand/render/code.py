@@ -128,7 +128,8 @@ def _token_ids(p: Problem) -> list[str]:
     e = p.embedding
     assert e is not None
     if e.vocab is not None:
-        vocab = "{" + ", ".join(f"{json.dumps(w, ensure_ascii=False)}: {i}" for i, w in enumerate(e.vocab)) + "}"
+        entries = (f"{json.dumps(w, ensure_ascii=False)}: {i}" for i, w in enumerate(e.vocab))
+        vocab = "{" + ", ".join(entries) + "}"
         return [
             f"vocab = {vocab}",
             f"tokens = {json.dumps(list(e.tokens or ()), ensure_ascii=False)}",
