@@ -237,3 +237,40 @@ def test_make_embedding_in_python_and_a_Problem_from_it() -> None:
     assert problem.X.shape == (2, 2)  # two tokens of two features, tokens as rows (given as rows)
     with pytest.raises(ProblemError, match="other convention"):
         Problem(embedding=embedding, WQ=[[1, 0]], WK=[[0, 1]], WV=[[1, 1]])
+
+
+# The worksheet layout: step 0's cross, embed + P = X, on top of the picture
+
+
+@pytest.mark.parametrize("convention", ["columns", "rows"])
+@pytest.mark.parametrize("text", [WORDS, IDS, WORDS.replace('positions = "sinusoidal"\n', "")])
+def test_layout_draws_embed_plus_P_equals_X(text: str, convention: Convention) -> None:
+    from test_layout import test_every_matrix_once_crosses_aligned_nothing_overlaps as well_drawn
+
+    from bythand.layout import GAP, Item, layout
+
+    problem = parse_problem_text(text, "p.toml", "toml")
+    well_drawn(problem, convention)  # every matrix once, nothing overlaps, products as crosses
+    trace = walk(problem.in_convention(convention))
+    canvas = layout(trace)
+    parts = [canvas.item(n) for n in ("embed", "P", "X") if n in trace.matrices]
+    assert [it.kind for it in parts] == ["embed", *(["P"] if len(parts) == 3 else []), "Xsum"]
+    assert [it.step for it in parts] == [0] * len(parts) and parts[-1].answered and parts[0].given
+
+    def along(it: Item) -> int:  # the direction the sum is written in
+        return it.left if convention == "columns" else it.top
+
+    def across(it: Item) -> int:
+        return it.top if convention == "columns" else it.left
+
+    assert len({across(it) for it in parts}) == 1  # in one row (one column in rows), left to right
+    assert [along(it) for it in parts] == sorted(along(it) for it in parts)
+    copy = next(it for it in canvas.items() if it.kind == "Xcopy")
+    assert copy.copy and not copy.answered and across(copy) > across(parts[0])  # X again, on top of Q
+    signs = canvas.signs()
+    assert [s for _, _, s in signs] == (["+", "="] if len(parts) == 3 else ["="])
+    for (row, col, _), before, after in zip(signs, parts[:-1], parts[1:], strict=True):
+        where = col if convention == "columns" else row
+        assert along(before) + (before.cols if convention == "columns" else before.rows) == where
+        assert where + 1 + GAP == along(after)  # the sign, then the next matrix's labels
+    assert [it.name for it in canvas.items()][: len(parts)] == [it.name for it in parts]  # worked first
