@@ -308,8 +308,8 @@ def embed_step(problem: Problem) -> tuple[dict[str, Matrix], list[Step], list[st
         formula = f"X = embed + P; {token}"
     if e.positions == "sinusoidal":
         even, odd = ("P[2i, pos]", "P[2i+1, pos]") if problem.columns else ("P[pos, 2i]", "P[pos, 2i+1]")
-        angle = f"pos / {e.base}^(2i/d)"
-        formula += f"; {even} = sin({angle}), {odd} = cos({angle}), pos = 0, 1, ..."
+        angle = f"pos/{e.base}^(2i/d)"
+        formula += f"; {even} = sin({angle}), {odd} = cos({angle}), pos from 0"
     notes = []
     if e.positions == "sinusoidal" and is_exact(embed):
         notes.append("sin and cos are irrational, so the trace is worked in decimals from step 0")
