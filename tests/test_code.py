@@ -234,3 +234,10 @@ def test_the_script_prints_four_places_by_default(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True).stdout
     assert out.startswith("X =\n      2.0000      0.0000      0.0000      2.0000\n")
     assert "A =\n" in out and "Z =\n" in out
+
+
+def test_a_title_with_quotes_and_backslashes_stays_a_docstring(tmp_path: Path) -> None:
+    problem = Problem([[1, 0], [0, 1]], [[1, 1]], [[1, -1]], [[2, 0]], title='A """tricky""" \\ title"')
+    for script in (to_numpy(walk(problem)), to_pytorch(walk(problem))):
+        doc = ast.get_docstring(ast.parse(script))
+        assert doc is not None and doc.startswith('A """tricky""" \\ title"\n')

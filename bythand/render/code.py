@@ -49,6 +49,11 @@ def _method(trace: Trace) -> str:
     return f"{o.convention} convention, {scale[o.scale]}, {exp}{mask}"
 
 
+def _doc(text: str) -> str:
+    """Text safe inside a docstring: a title may hold backslashes or quotes."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _header(trace: Trace, framework: str, needs: str, file: str) -> list[str]:
     p = trace.problem
     heads = f", {len(p.heads)} heads" if len(p.heads) > 1 else ""
@@ -60,9 +65,9 @@ def _header(trace: Trace, framework: str, needs: str, file: str) -> list[str]:
         f"name, the same numbers as `bythand run` shows. Needs {needs}:"
     )
     return [
-        f'"""{p.title}',
+        f'"""{_doc(p.title)}',
         "",
-        *textwrap.wrap(about, 96),
+        *(_doc(line) for line in textwrap.wrap(about, 96)),
         "",
         f"    python {file}        # 4 decimal places",
         f"    python {file} 17     # every digit",
@@ -135,7 +140,7 @@ def _token_ids(p: Problem) -> list[str]:
             f"tokens = {json.dumps(list(e.tokens or ()), ensure_ascii=False)}",
             "token_ids = [vocab[word] for word in tokens]",
         ]
-    words = f"  # {', '.join(e.tokens)}" if e.tokens else ""
+    words = f"  # {json.dumps(list(e.tokens), ensure_ascii=False)}" if e.tokens else ""
     return [f"token_ids = {list(e.ids)!r}{words}"]
 
 
