@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, NoReturn
 
+from .embed import add, angle_text
 from .errors import ProblemError
 from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, decimal_text, format_number, is_exact, to_float
 from .problem import Head, Problem, suggest
@@ -31,7 +32,7 @@ from .walk import (
 if TYPE_CHECKING:
     from .check import Answers, Named  # check imports this module; the types are for readers and mypy
 
-GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
+GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO", "embed", "P")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
 MAX_WORK_CELLS = 300  # --show-work explains at most this many cells; past it the output stops being readable
 _INDEX = r"(\d+|[A-Za-z]\d+|Σ)"  # 1-based, or a table label: k1, q2, x3, Σ
@@ -193,6 +194,12 @@ def _numbers(trace: Trace, name: str, first: str, second: str | None, written: s
     return n1, str(n2)
 
 
+def is_given(trace: Trace, name: str) -> bool:
+    """True for a given matrix; X is worked (step 0) when the problem makes it from tokens."""
+    base = name.rpartition(".")[2]
+    return base in GIVEN_NAMES and not (base == "X" and "embed" in trace.matrices)
+
+
 def number_text(v: Number, precision: int = 2) -> str:
     """A value as a student writes it: integers, small fractions, else rounded decimals."""
     if isinstance(v, float) and v == MASKED:
@@ -299,6 +306,8 @@ def recompute(trace: Trace, name: str, m: Operands) -> Matrix:
         return concatenate([m(trace.problem.prefix(h) + "Z") for h in range(len(trace.problem.heads))], conv)
     if base == "O":
         return output_projection(m("WO"), m("concat" if "concat" in trace.matrices else "Z"), conv)
+    if base == "X" and "embed" in trace.matrices:  # step 0: X = embed + P
+        return add(m("embed"), m("P") if "P" in trace.matrices else None)
     return m(name)  # a given
 
 
@@ -417,6 +426,72 @@ def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     value = cell(m(c.name), c.row, c.col)
     chain: Chain = [("=", number_text(value, precision), True)]
     return Working(c.label(True), value, chain=chain, suffix=" «(given)»")
+
+
+def _token_feature(trace: Trace, c: Cell) -> tuple[int, int]:
+    """(token, feature) of a cell laid out like X: (column, row) in columns, (row, column) in rows."""
+    return (c.col, c.row) if trace.options.convention == "columns" else (c.row, c.col)
+
+
+def _embedded_x(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
+    """X[i,j] = e("word")[k] + P[i,j]: the token's word vector plus its position's encoding."""
+    e = trace.problem.embedding
+    if e is None or "embed" not in trace.matrices:
+        return _given(trace, c, m, precision)
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
+    token, feature = _token_feature(trace, c)
+    word = cell(m("embed"), c.row, c.col)
+    label = c.label(True)
+    looked_up = f"e(«{e.token(token)}»)[{feature + 1}]"
+    inputs = [Cell("embed", c.row, c.col)]
+    about = f"«: feature {feature + 1} of token {token + 1}»"
+    if "P" not in trace.matrices:
+        return Working(label, value, looked_up, [(_rel(value), number_text(value, precision), True)],
+                       about=about, inputs=inputs)  # fmt: skip
+    pe = cell(m("P"), c.row, c.col)
+    terms = f"{number_text(word, precision)} + {_factor(pe, precision)}"
+    chain: Chain = [("=", terms, True), (_rel(value), number_text(value, precision), True)]
+    p_cell = f"P[{c.row + 1},{c.col + 1}]"
+    given = [
+        f"{looked_up} = {number_text(word, precision)}«, from the word's vector»",
+        f"{p_cell} = {number_text(pe, precision)}«, the encoding of position »{token}",
+    ]
+    about = "«: the word's vector plus its position's encoding»"
+    return Working(
+        label, value, f"{looked_up} + {p_cell}", chain, about=about, given=given,
+        inputs=[*inputs, Cell("P", c.row, c.col)],
+    )  # fmt: skip
+
+
+def _embed(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
+    """embed[i,j]: a number of the token's word vector, looked up in the embedding table."""
+    e = trace.problem.embedding
+    value = cell(m(c.name), c.row, c.col)
+    if e is None:
+        return _given(trace, c, m, precision)
+    token, feature = _token_feature(trace, c)
+    where = f"entry {e.ids[token]} of the embedding table" if e.vocab is None else "the embeddings table"
+    return Working(
+        c.label(True), value, f"e(«{e.token(token)}»)[{feature + 1}]",
+        [("=", number_text(value, precision), True)], suffix=f" «(given: from {where})»",
+    )  # fmt: skip
+
+
+def _positional(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
+    """P[i,j]: the sinusoidal encoding of the token's position, worked; a given P is just given."""
+    e = trace.problem.embedding
+    value = cell(m(c.name), c.row, c.col)
+    if e is None or e.positions != "sinusoidal":
+        return _given(trace, c, m, precision)
+    pos, k = _token_feature(trace, c)
+    d = trace["P"].shape[0 if trace.options.convention == "columns" else 1]
+    fn = "sin" if k % 2 == 0 else "cos"
+    index = f"2i = {k}" if k % 2 == 0 else f"2i+1 = {k}"
+    return Working(
+        c.label(True), value, f"{fn}({angle_text(pos, k, d, e.base)})",
+        [(_rel(value), number_text(value, precision), True)],
+        suffix=f" «(pos = {pos}; feature {k + 1} is {index}, counting from 0, so {fn})»",
+    )  # fmt: skip
 
 
 def _head(p: str, m: Operands) -> Head:
@@ -702,6 +777,9 @@ def _o(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
 
 
 _WORKERS: dict[str, Worker] = {
+    "X": _embedded_x,
+    "embed": _embed,
+    "P": _positional,
     "Q": _qkv,
     "K": _qkv,
     "V": _qkv,
@@ -721,6 +799,8 @@ def worked_names(step: Step) -> list[str]:
     """The matrices a step computes (not the givens, not step 3's copy of Q)."""
     if step.number == 1:
         return []
+    if step.number == 0:
+        return ["X"]  # embed and P are given (a sinusoidal P is worked too: see step_cells)
     if step.number == 3:
         return [n for n in step.names if n.rpartition(".")[2] == "KT"]
     return list(step.names)
@@ -729,7 +809,11 @@ def worked_names(step: Step) -> list[str]:
 def step_cells(trace: Trace, step: Step) -> list[Cell]:
     """Every computed cell of a step, row by row."""
     out: list[Cell] = []
-    for name in worked_names(step):
+    names = worked_names(step)
+    e = trace.problem.embedding
+    if step.number == 0 and e is not None and e.positions == "sinusoidal":
+        names = ["P", *names]
+    for name in names:
         rows, cols = trace[name].shape
         out.extend(Cell(name, i, j) for i in range(rows) for j in range(cols))
     return out
@@ -795,7 +879,7 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
     label = c.label(trace.options.convention == "columns")
     truth_text = number_text(cell(trace[c.name], c.row, c.col), precision)
     own_text = number_text(done.value, precision)
-    if c.base in GIVEN_NAMES:
+    if is_given(trace, c.name):
         return Diagnosis(done, None, "given", (f"{label}«: a given, nothing to work out»",))
     wrong = [
         i

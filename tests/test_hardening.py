@@ -65,6 +65,8 @@ LOADED_BY = (
         (["run", "--layout", "steps"], {"bythand.layout", "bythand.render.canvas", "bythand.api"}),
         (["run", "--layout", "sheet"], {"typst", "bythand.explain", "bythand.check", "bythand.api"}),
         (["explain", "S[2,4]"], {"typst", "bythand.check", "bythand.layout", "rich"}),
+        (["run", "-f", "numpy"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.frameworks"}),
+        (["run", "-f", "pytorch"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.explain"}),
         (["worksheet", "--help"], {"typst", "numpy"}),
         (["examples"], {"typst"}),
     ],

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from test_code import WORDS
 
 from bythand.layout import layout
-from bythand.problem import load_example
+from bythand.problem import Convention, load_example, load_problem
 from bythand.render.canvas import _title
-from bythand.walk import walk
+from bythand.walk import Trace, walk
 
 from conftest import Runner
 from test_cli import snapshot
@@ -116,13 +118,23 @@ def test_layout_errors(cli: Runner, args: tuple[str, ...], message: str) -> None
 
 
 @pytest.mark.parametrize(("key", "convention"), itertools.product(EXAMPLES, ("columns", "rows")))
-def test_the_screen_keeps_the_models_placement(cli: Runner, key: str, convention: str) -> None:
+def test_the_screen_keeps_the_models_placement(cli: Runner, key: str, convention: Convention) -> None:
     """Every matrix's title sits where the layout model puts the matrix, relative to every other."""
-    out = cli(
-        "run", "--example", EXAMPLES[key], "--convention", convention, "--layout", "sheet", "-f", "plain"
-    ).out
+    args = ("run", "--example", EXAMPLES[key], "--convention", convention, "--layout", "sheet", "-f", "plain")
+    _same_placement(cli(*args).out, walk(load_example(EXAMPLES[key]).in_convention(convention)))
+
+
+@pytest.mark.parametrize("convention", ["columns", "rows"])
+def test_step_zero_keeps_the_models_placement(cli: Runner, tmp_path: Path, convention: Convention) -> None:
+    path = tmp_path / "words.toml"
+    path.write_text(WORDS, encoding="utf-8")
+    out = cli("run", str(path), "--convention", convention, "--layout", "sheet", "-f", "plain").out
+    assert "[0] X = embed + P" in out and "X (copy)" in out
+    _same_placement(out, walk(load_problem(path).in_convention(convention)))
+
+
+def _same_placement(out: str, trace: Trace) -> None:
     lines = out.splitlines()
-    trace = walk(load_example(EXAMPLES[key]).in_convention(convention))  # type: ignore[arg-type]
     items = layout(trace).items()
     found = {}
     for it in items:
@@ -134,7 +146,7 @@ def test_the_screen_keeps_the_models_placement(cli: Runner, key: str, convention
         found[id(it)] = hits[0]
     for a, b in itertools.combinations(items, 2):
         (ya, xa), (yb, xb) = found[id(a)], found[id(b)]
-        assert (a.top - 2 > b.top - 2) == (ya > yb) and (a.top == b.top) == (ya == yb), (a.name, b.name)
+        assert (a.top > b.top) == (ya > yb) and (a.top == b.top) == (ya == yb), (a.name, b.name)
         assert (a.left > b.left) == (xa > xb) and (a.left == b.left) == (xa == xb), (a.name, b.name)
 
 
@@ -144,5 +156,5 @@ def _at_word(line: str, title: str) -> bool:
     if k < 0:
         return False
     after = line[k + len(title) : k + len(title) + 1]
-    inside = line[max(0, k - 2) : k] == "] "  # "h1.Q" inside "[2] h1.Q" is another matrix's title
+    inside = line[max(0, k - 2) : k] in ("] ", "= ", "+ ")  # part of another title: "[2] h1.Q", "= embed"
     return (k == 0 or line[k - 1] == " ") and after in ("", " ") and not inside

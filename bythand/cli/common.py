@@ -28,7 +28,7 @@ class ExitStatus(IntEnum):
     INTERNAL = 3
 
 
-FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
+FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv", "numpy", "pytorch")
 NUMBER_MODES = ("auto", "fraction", "decimal")
 SHOW_WORK_FORMATS = ("terminal", "plain", "markdown", "latex", "html", "svg")
 

@@ -52,6 +52,8 @@ def _title(trace: Trace, it: Item) -> tuple[str, str]:
         return name, name
     columns = trace.options.convention == "columns"
     short = f"[{it.step}] {name}"
+    if base == "X":  # step 0: X made from the tokens
+        return f"{short} = embed + P" if "P" in trace.matrices else f"{short} = embed", short
     if base in PRODUCTS:
         src = "X" if trace.problem.C is None else "C"
         out = "concat" if "concat" in trace.matrices else "Z"
