@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .walk import Trace
 
 REPR_VALUES = 80  # characters of the output's values a Trace's repr shows before "…"
-FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
+FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv", "numpy", "pytorch")
 
 
 class MatrixNameError(KeyError):
@@ -154,6 +154,10 @@ def render(
         from .render.data import trace_dict
 
         return json_text(trace_dict(trace, __version__))
+    if format in ("numpy", "pytorch"):  # a script that computes the whole trace again
+        from .render import code
+
+        return code.to_numpy(trace) if format == "numpy" else code.to_pytorch(trace)
     if format in ("markdown", "latex", "csv"):
         from .render import text
 

@@ -142,6 +142,7 @@ def test_render_each_format() -> None:
     assert "\\frac{27}{46}" in bythand.render(trace, "latex")
     assert bythand.render(trace, "csv", steps=[8]).startswith("A,q1,q2,q3,q4\n")
     assert "<svg" in bythand.render(trace, "svg", steps="A")
+    assert "import numpy" in bythand.render(trace, "numpy") and "torch" in bythand.render(trace, "pytorch")
     assert "Work:" in bythand.render(trace, "plain", steps="A", show_work=True)
     with pytest.raises(ProblemError, match=r"^format: unknown value 'pdf'"):
         bythand.render(trace, "pdf")
