@@ -1,0 +1,251 @@
+"""The practice session as plain data: the trace, what the student typed, and check's marks for it.
+
+No Textual here: the screen is a view of this model, and the tests drive it directly too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from ..check import Answer, Report, Verdict, graded_names
+from ..explain import GIVEN_NAMES, Cell, number_text
+from ..layout import Canvas, Item, layout
+from ..numbers import Number, cell
+from ..walk import MASKED, Trace
+from . import grading, hints
+
+Mode = Literal["free", "steps"]
+Mark = Literal["correct", "carried", "wrong", "blank", "typo"]
+MODES: tuple[str, ...] = ("free", "steps")
+FILL_STEPS = {"Q": 2, "K": 2, "V": 2, "KT": 3, "S": 4, "scaled": 5, "E": 6, "sums": 7, "A": 8, "Z": 9,
+              "concat": 10, "O": 11}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Where the problem comes from, as the answers file records it: sheet id, example or problem path."""
+
+    kind: Literal["sheet", "example", "problem"]
+    value: str
+
+
+@dataclass(frozen=True)
+class StepCount:
+    """One step's progress: its cells by mark."""
+
+    number: int
+    title: str
+    total: int
+    done: int  # correct or carried (in an exam: filled in)
+    wrong: int
+    blank: int
+
+
+def exact_text(v: Number) -> str:
+    """A true value as a student could type it, exact where the trace is exact."""
+    if isinstance(v, float) and v == MASKED:
+        return "−∞"
+    if isinstance(v, Fraction):
+        return str(v)
+    if float(v).is_integer():
+        return str(int(v))
+    return f"{v:.6f}".rstrip("0")
+
+
+@dataclass
+class Session:
+    """One student's work on one problem: typed cells, marks, hints used, cells revealed."""
+
+    trace: Trace
+    ref: Ref
+    path: str  # the answers file, as `check` names it
+    mode: Mode = "free"
+    exam: bool = False
+    fill: frozenset[str] = frozenset()  # base names of steps printed already worked
+    name: str | None = None
+    submitted: bool = False
+    texts: dict[str, list[list[str]]] = field(default_factory=dict)
+    revealed: set[Cell] = field(default_factory=set)
+    hints_used: dict[Cell, int] = field(default_factory=dict)
+    canvas: Canvas = field(init=False)
+    _report: Report | None = field(default=None, init=False, repr=False)
+    _marks: dict[Cell, Verdict] = field(default_factory=dict, init=False, repr=False)
+    _prefilled: set[Cell] = field(default_factory=set, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.canvas = layout(self.trace)
+        for name in self.names:
+            rows, cols = self.trace[name].shape
+            have = self.texts.get(name)
+            self.texts[name] = [[have[i][j] if have else "" for j in range(cols)] for i in range(rows)]
+        self._prefilled = self._given_worked()
+        for c in self._prefilled:
+            self.texts[c.name][c.row][c.col] = exact_text(cell(self.trace[c.name], c.row, c.col))
+        self.regrade()
+
+    # What there is to fill in
+
+    @property
+    def names(self) -> list[str]:
+        """The matrices the student works, in order."""
+        return graded_names(self.trace)
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The method, as the answers file records it."""
+        o = self.trace.options
+        return {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
+
+    def item(self, name: str) -> Item:
+        """Where a matrix sits on the canvas."""
+        return self.canvas.item(name)
+
+    def step_of(self, name: str) -> int:
+        """The step that makes a matrix."""
+        return self.item(name).step
+
+    def cells(self) -> Iterator[Cell]:
+        """Every cell to fill, in the order a student works them."""
+        for name in self.names:
+            rows, cols = self.trace[name].shape
+            for i in range(rows):
+                for j in range(cols):
+                    yield Cell(name, i, j)
+
+    def prefilled(self) -> set[Cell]:
+        """Cells given already worked, as on the printed sheet: masked scores, and the --fill steps."""
+        return self._prefilled
+
+    def _given_worked(self) -> set[Cell]:
+        out: set[Cell] = set()
+        causal = self.trace.options.mask == "causal"
+        for c in self.cells():
+            if c.base in self.fill:
+                out.add(c)
+            elif causal and c.base in ("scaled", "E", "A"):
+                if self.trace[c.prefix + "scaled"][c.row, c.col] == MASKED:
+                    out.add(c)
+        return out
+
+    def editable(self, c: Cell) -> bool:
+        """True when the student may type in the cell now."""
+        if c in self.prefilled() or (self.exam and self.submitted):
+            return False
+        return self.mode == "free" or self.step_of(c.name) <= self.open_step()
+
+    def open_step(self) -> int:
+        """In --mode steps: the last open step (a step opens when the one before has no blank or ✗)."""
+        for name in self.names:
+            for i, row in enumerate(self.texts[name]):
+                for j in range(len(row)):
+                    mark = self.state(Cell(name, i, j))
+                    if mark in ("blank", "typo") or (mark == "wrong" and not self.exam):
+                        return self.step_of(name)
+        return max(self.step_of(n) for n in self.names)
+
+    # Typing
+
+    def text(self, c: Cell) -> str:
+        """What the student typed in a cell."""
+        return self.texts[c.name][c.row][c.col]
+
+    def entry(self, c: Cell) -> tuple[Answer | None, str | None]:
+        """The cell parsed as `check` parses it: (answer, None), (None, None) blank, (None, reason)."""
+        return grading.parse_entry(self.text(c))
+
+    def set(self, c: Cell, text: str) -> str | None:
+        """Type into a cell (the whole text); returns the reason when it is not a number."""
+        self.texts[c.name][c.row][c.col] = text
+        self.regrade()
+        return self.entry(c)[1]
+
+    def reveal(self, c: Cell) -> str:
+        """Fill in the true value and record the cell as revealed."""
+        value = exact_text(cell(self.trace[c.name], c.row, c.col))
+        self.revealed.add(c)
+        self.set(c, value)
+        return value
+
+    def hint(self, c: Cell) -> str:
+        """The next hint level for the cell (up to 3), recorded, and the hints so far."""
+        level = min(3, self.hints_used.get(c, 0) + 1)
+        self.hints_used[c] = level
+        return hints.hint(self.trace, c, level, self.own_text)
+
+    def own_text(self, name: str, i: int, j: int) -> str:
+        """A cell as the student has it: their text, a given's value, or "?"."""
+        if name.rpartition(".")[2] in GIVEN_NAMES:
+            return number_text(cell(self.trace[name], i, j))
+        answer, _ = grading.parse_entry(self.texts[name][i][j])
+        return answer.text.replace("-", "−") if answer is not None else "?"
+
+    # Marks, from check
+
+    def written(self) -> dict[str, list[list[Answer | None]]]:
+        """The answers as `check` reads them from the saved file (a typo is saved, and read, as "?")."""
+        return {
+            name: [[grading.parse_entry(t)[0] for t in row] for row in self.texts[name]] for name in self.names
+        }
+
+    def meta(self) -> dict[str, str | None]:
+        """The answers file's name and problem reference."""
+        return {"name": self.name, self.ref.kind: self.ref.value}
+
+    def regrade(self) -> None:
+        """Ask check for every mark again (carried errors make a change ripple into later steps)."""
+        self._report = grading.grade(self.trace, self.written(), self.path, self.meta(), self.options)
+        self._marks = grading.verdicts(self._report)
+
+    @property
+    def report(self) -> Report:
+        """check's report for the answers as they stand."""
+        assert self._report is not None
+        return self._report
+
+    def verdict(self, c: Cell) -> Verdict:
+        """check's verdict for the cell."""
+        return self._marks[c]
+
+    def state(self, c: Cell) -> Mark:
+        """What the cell shows: check's verdict, or a typo."""
+        if self.entry(c)[1] is not None:
+            return "typo"
+        return self.verdict(c)
+
+    def shown(self, c: Cell) -> Mark | None:
+        """The mark on screen: none in an exam until it is submitted (a typo is always shown)."""
+        mark = self.state(c)
+        if self.exam and not self.submitted and mark != "typo":
+            return None
+        return mark
+
+    @property
+    def complete(self) -> bool:
+        """Every cell has a number in it."""
+        return all(self.state(c) not in ("blank", "typo") for c in self.cells())
+
+    def steps(self) -> list[StepCount]:
+        """Per-step counts, in step order."""
+        titles = {s.number: s.title for s in self.trace.steps}
+        counts: dict[int, list[int]] = {}
+        for c in self.cells():
+            n = self.step_of(c.name)
+            row = counts.setdefault(n, [0, 0, 0, 0])
+            mark = self.state(c)
+            row[0] += 1
+            hidden = self.exam and not self.submitted
+            if mark in ("correct", "carried") or (hidden and mark == "wrong"):
+                row[1] += 1
+            elif mark == "wrong":
+                row[2] += 1
+            else:
+                row[3] += 1
+        return [StepCount(n, titles.get(n, ""), *v) for n, v in sorted(counts.items())]
+
+    def summary(self) -> str:
+        """The counts `bythand check` prints for the saved file."""
+        r = self.report
+        counts = ", ".join(f"{r.count(v)} {v}" for v in ("correct", "carried", "wrong", "blank"))
+        return f"{counts} of {r.total} cells"
