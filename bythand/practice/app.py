@@ -88,7 +88,9 @@ class PracticeScreen(Screen[None]):
                         entries[c] = entry
                         self.entries[c] = entry
             self.blocks[(it.kind, it.name)] = Block(s.trace, box, entries)
-        with ScrollableContainer(id="picture"):
+        picture = ScrollableContainer(id="picture")
+        picture.can_focus = False  # a click on the picture keeps the cell: keys must go to a cell
+        with picture:
             with canvas:
                 yield from self.blocks.values()
         yield Static("", id="status", markup=False)
@@ -226,6 +228,14 @@ class PracticeScreen(Screen[None]):
                 self.relayout()
         self.update_status()
         self.call_after_refresh(focused.scroll_visible, animate=False)
+
+    def on_descendant_blur(self, event: object) -> None:
+        """A click outside the cells (or into the page in a browser) leaves the current cell focused."""
+        self.call_after_refresh(self._keep_focus)
+
+    def _keep_focus(self) -> None:
+        if self.focused is None and self.current is not None and self.app.screen is self:
+            self.set_focus(self.entries[self.current])
 
     def _hint_text(self, c: Cell, level: int) -> str:
         from .hints import hint
