@@ -154,7 +154,7 @@ class PracticeScreen(Screen[None]):
             if st.wrong:
                 part += f"✗{st.wrong}"
             parts.append(part)
-        label = "filled " if self.session.exam and not self.session.submitted else "steps "
+        label = "filled " if self.session.exam and not self.session.submitted else ""
         self.query_one("#counts", Static).update(label + " ".join(parts))
         self.query_one("#bar", ProgressBar).update(progress=sum(st.done for st in steps))
 
@@ -276,19 +276,26 @@ class PracticeScreen(Screen[None]):
 
     # Actions
 
+    @property
+    def here(self) -> Cell | None:
+        """The focused cell, read at once: keys typed fast must not wait for the focus message."""
+        focused = self.focused
+        return focused.cell if isinstance(focused, EntryCell) else self.current
+
     def _focus(self, c: Cell | None) -> None:
         if c is not None:
             self.set_focus(self.entries[c])  # at once: the next key typed goes to the new cell
 
     def action_move(self, dr: int, dc: int) -> None:
         """To the nearest open cell in that direction, across matrices as they sit in the picture."""
-        if self.current is None:
+        here = self.here
+        if here is None:
             return
         s = self.session
-        r0, c0 = s.item(self.current.name).at(self.current.row, self.current.col)
+        r0, c0 = s.item(here.name).at(here.row, here.col)
         best: tuple[int, int, Cell] | None = None
         for rank, c in enumerate(self.order):
-            if c == self.current or not self.entries[c].can_focus:
+            if c == here or not self.entries[c].can_focus:
                 continue
             r, cc = s.item(c.name).at(c.row, c.col)
             along = (r - r0) * dr + (cc - c0) * dc
@@ -303,9 +310,10 @@ class PracticeScreen(Screen[None]):
 
     def action_step_cell(self, delta: int) -> None:
         """The next (or previous) open cell in the order the work is done."""
-        if self.current is None:
+        here = self.here
+        if here is None:
             return
-        start = self.order.index(self.current)
+        start = self.order.index(here)
         n = len(self.order)
         for k in range(1, n + 1):
             c = self.order[(start + delta * k) % n]
@@ -315,10 +323,11 @@ class PracticeScreen(Screen[None]):
 
     def action_matrix(self, delta: int) -> None:
         """The first open cell of the next (or previous) matrix."""
-        if self.current is None:
+        here = self.here
+        if here is None:
             return
         names = self.session.names
-        start = names.index(self.current.name)
+        start = names.index(here.name)
         for k in range(1, len(names) + 1):
             name = names[(start + delta * k) % len(names)]
             first = next((c for c in self.order if c.name == name and self.entries[c].can_focus), None)
@@ -327,7 +336,7 @@ class PracticeScreen(Screen[None]):
                 return
 
     def action_hint(self) -> None:
-        s, c = self.session, self.current
+        s, c = self.session, self.here
         if c is None:
             return
         if s.exam and not s.submitted:
@@ -338,7 +347,7 @@ class PracticeScreen(Screen[None]):
         self.save()
 
     def action_reveal(self) -> None:
-        s, c = self.session, self.current
+        s, c = self.session, self.here
         if c is None or not s.editable(c):
             return
         if s.exam and not s.submitted:
