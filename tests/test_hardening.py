@@ -40,8 +40,20 @@ LOADED_BY = (
     ("args", "never"),
     [
         (["--help"], {"numpy", "rich", "typst", "textual", "textual_serve"}),
-        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check", "textual",
-                   "textual_serve", "bythand.practice"}),
+        (
+            ["run"],
+            {
+                "typst",
+                "json",
+                "csv",
+                "tempfile",
+                "bythand.explain",
+                "bythand.check",
+                "textual",
+                "textual_serve",
+                "bythand.practice",
+            },
+        ),
         (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
         (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal"}),
         (["worksheet", "--help"], {"typst", "numpy"}),

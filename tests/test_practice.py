@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from practice_helpers import check_verdicts, save, saver, session_for, sheet_session
 
 from bythand.explain import Cell
 from bythand.generate import class_set, make_params
 from bythand.practice import storage
 from bythand.practice.app import PracticeApp, PracticeScreen
 from bythand.practice.model import Session
-from practice_helpers import check_verdicts, save, saver, session_for, sheet_session
 
 K11, KT11, Q11, Q12 = Cell("K", 0, 0), Cell("KT", 0, 0), Cell("Q", 0, 0), Cell("Q", 0, 1)
 
@@ -286,7 +286,7 @@ def test_steps_mode_locks_later_steps_on_screen(tmp_path: Path) -> None:
             screen = app.exercise
             assert not screen.entries[KT11].can_focus and screen.entries[KT11].locked
             await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
-            assert screen.current.name == "Q"  # only step 2's matrices can be reached
+            assert screen.current is not None and screen.current.name == "Q"  # only step 2's can be reached
             for c in [c for c in s.cells() if s.step_of(c.name) == 2]:
                 s.reveal(c)
             screen.refresh_marks()
@@ -372,3 +372,37 @@ def test_step_view_shows_the_step_and_follows_the_cell(tmp_path: Path, size: tup
             assert all(b.display for b in screen.blocks.values())
 
     run(drive())
+
+
+KEYS = st.lists(
+    st.sampled_from(
+        ["0", "1", "2", "3", "5", "9", "slash", "minus", "full_stop", "tab", "tab", "shift+tab", "enter",
+         "backspace", "delete", "right", "down", "left", "up", "r", "h", "right_square_bracket"]
+    ),
+    min_size=1,
+    max_size=14,
+)  # fmt: skip
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet=st.sampled_from(SHEETS), keys=KEYS)
+def test_random_keystrokes_then_check_gives_the_marks_the_screen_showed(
+    tmp_path: Path, sheet: tuple[str, object], keys: list[str]
+) -> None:
+    sid, problem = sheet
+    s = sheet_session(tmp_path, sid, problem)  # type: ignore[arg-type]
+    path = Path(s.path)
+    shown: dict[Cell, str | None] = {}
+
+    async def drive() -> None:
+        app = PracticeApp(s, saver(path), view="whole")  # type: ignore[arg-type]
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press(*keys)
+            await pilot.pause()
+            shown.update({c: e.mark for c, e in app.exercise.entries.items()})
+
+    run(drive())
+    if not path.exists():  # nothing was changed, so nothing saved yet: the command saves on start
+        save(s)
+    verdicts = check_verdicts(path)
+    assert {c: ("blank" if m == "typo" else m) for c, m in shown.items()} == verdicts

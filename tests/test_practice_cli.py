@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from practice_helpers import check_verdicts
 
 from bythand.explain import Cell
+
 from conftest import Runner
-from practice_helpers import check_verdicts
 
 
 @pytest.fixture
@@ -35,7 +36,17 @@ def no_screen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
 def test_help_lists_the_options(cli: Runner) -> None:
     r = cli("practice", "--help")
     assert r.code == 0
-    for flag in ("--example", "--sheet", "--random", "--mode", "--exam", "--fill", "--answers", "--web", "--port"):
+    for flag in (
+        "--example",
+        "--sheet",
+        "--random",
+        "--mode",
+        "--exam",
+        "--fill",
+        "--answers",
+        "--web",
+        "--port",
+    ):
         assert flag in r.out
 
 
@@ -53,7 +64,9 @@ def test_a_new_session_is_saved_and_check_reads_it(cli: Runner, no_screen: list[
     assert not (tmp_path / ".self-attention-6x4-answers.toml.lock").exists()
 
 
-def test_resuming_by_the_file_and_by_the_same_problem(cli: Runner, no_screen: list[Any], tmp_path: Path) -> None:
+def test_resuming_by_the_file_and_by_the_same_problem(
+    cli: Runner, no_screen: list[Any], tmp_path: Path
+) -> None:
     assert cli("practice", "--example", "masked-6x4", "--mode", "steps").code == 0
     path = tmp_path / "masked-6x4-answers.toml"
     assert cli("practice", str(path)).code == 0
@@ -83,7 +96,9 @@ def test_never_writes_over_another_file(cli: Runner, no_screen: list[Any], tmp_p
     assert (tmp_path / "mine.toml").read_text(encoding="utf-8") == before
 
 
-def test_givens_on_the_command_line_get_a_problem_file(cli: Runner, no_screen: list[Any], tmp_path: Path) -> None:
+def test_givens_on_the_command_line_get_a_problem_file(
+    cli: Runner, no_screen: list[Any], tmp_path: Path
+) -> None:
     r = cli("practice", "--x", "1 0; 0 1", "--wq", "1 1", "--wk", "1 -1", "--wv", "2 0", "--scale", "none")
     assert r.code == 0, r.err
     answers, problem = tmp_path / "practice-answers.toml", tmp_path / "practice-answers-problem.toml"
@@ -100,7 +115,9 @@ def test_a_random_sheet_and_the_method_flags(cli: Runner, no_screen: list[Any], 
     assert f'sheet = "{sheet}"' in path.read_text(encoding="utf-8")
     assert cli("check", str(path)).code == 1  # graded against the sheet it names
     assert cli("practice", "--random", "--seed", "7", "--difficulty", "easy").code == 0  # same sheet, resumed
-    rows = cli("practice", "--example", "self-attention-6x4", "--convention", "rows", "--answers", "rows.toml")
+    rows = cli(
+        "practice", "--example", "self-attention-6x4", "--convention", "rows", "--answers", "rows.toml"
+    )
     assert rows.code == 0
     assert 'convention = "rows"' in (tmp_path / "rows.toml").read_text(encoding="utf-8")
 
@@ -111,9 +128,15 @@ def test_a_random_sheet_and_the_method_flags(cli: Runner, no_screen: list[Any], 
         (["--mode", "fast"], "Error: --mode: unknown value 'fast' (choose free, steps)"),
         (["--port", "9000"], "Error: --host and --port are for --web"),
         (["--seed", "3"], "Error: --seed makes a random sheet; add --random"),
-        (["--random", "--example", "masked-6x4"], "Error: --random makes its own problem; leave out --example"),
+        (
+            ["--random", "--example", "masked-6x4"],
+            "Error: --random makes its own problem; leave out --example",
+        ),
         (["--fill", "W"], "Error: --fill: unknown step 'W'"),
-        (["--answers", "a.json"], "Error: --answers a.json: practice saves TOML; give a name ending in .toml"),
+        (
+            ["--answers", "a.json"],
+            "Error: --answers a.json: practice saves TOML; give a name ending in .toml",
+        ),
         (["--web", "--port", "0"], "Error: --port: '0' is not a whole number from 1 to 65535"),
     ],
 )
@@ -139,7 +162,9 @@ def test_web_serves_on_this_computer_unless_told(
     from textual_serve import server
 
     served: list[tuple[str, str, int]] = []
-    monkeypatch.setattr(server.Server, "serve", lambda self, debug=False: served.append((self.command, self.host, self.port)))
+    monkeypatch.setattr(
+        server.Server, "serve", lambda self, debug=False: served.append((self.command, self.host, self.port))
+    )
     r = cli("practice", "--web")
     assert r.code == 0 and r.err == ""
     assert r.out.startswith("Serving bythand practice at http://127.0.0.1:8000")

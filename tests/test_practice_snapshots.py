@@ -14,7 +14,9 @@ from bythand.walk import walk
 
 def app_for(example: str, **kwargs: Any) -> PracticeApp:
     """The app on a ready example; nothing is saved, and the file name shown is fixed."""
-    session = Session(walk(load_example(example)), Ref("example", example), f"{example}-answers.toml", **kwargs)
+    session = Session(
+        walk(load_example(example)), Ref("example", example), f"{example}-answers.toml", **kwargs
+    )
     return PracticeApp(session)
 
 
@@ -33,7 +35,9 @@ def test_the_classic_step_view_of_s_with_a_hint(snap_compare: Any) -> None:
         screen.set_focus(screen.entries[next(c for c in screen.entries if c.name == "S")])
         await pilot.pause()
 
-    assert snap_compare(app_for("self-attention-6x4"), run_before=to_s, press=("h", "h"), terminal_size=(80, 24))
+    assert snap_compare(
+        app_for("self-attention-6x4"), run_before=to_s, press=("h", "h"), terminal_size=(80, 24)
+    )
 
 
 def test_a_masked_problem(snap_compare: Any) -> None:

@@ -1,4 +1,4 @@
-"""`bythand practice --web` in a real browser: Debian's Chromium, driven by Playwright, types and sees a mark."""
+"""`bythand practice --web` in a real browser: Debian's Chromium, driven by Playwright, sees a mark."""
 
 from __future__ import annotations
 

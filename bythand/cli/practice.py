@@ -12,7 +12,6 @@ import typer
 
 from ..errors import ProblemError
 from .common import (
-    METHOD_PANEL,
     ApproxOpt,
     ContextOpt,
     ConventionOpt,
@@ -68,16 +67,23 @@ def practice(
     exp: ExpOpt = None,
     approx: ApproxOpt = None,
     mask: MaskOpt = None,
-    random: Annotated[bool, opt("A fresh random hand-friendly sheet.", RANDOM_PANEL, None, "--random")] = False,
+    random: Annotated[
+        bool, opt("A fresh random hand-friendly sheet.", RANDOM_PANEL, None, "--random")
+    ] = False,
     difficulty: Annotated[
         str | None, opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
     ] = None,
-    seed: Annotated[str | None, opt("The seed of the random sheet (default: a new one).", RANDOM_PANEL, "N")] = None,
+    seed: Annotated[
+        str | None, opt("The seed of the random sheet (default: a new one).", RANDOM_PANEL, "N")
+    ] = None,
     mode: Annotated[
         str | None,
-        opt("free (any cell, any order; the default) or steps (a step opens when the one before is right).",
-            PRACTICE_PANEL, "MODE"),
-    ] = None,  # fmt: skip
+        opt(
+            "free (any cell, any order; the default) or steps (a step opens when the one before is right).",
+            PRACTICE_PANEL,
+            "MODE",
+        ),
+    ] = None,
     exam: Annotated[
         bool, opt("No marks, hints or reveals until you submit (s).", PRACTICE_PANEL, None, "--exam")
     ] = False,
@@ -86,13 +92,19 @@ def practice(
     ] = None,
     answers: Annotated[
         Path | None,
-        opt("Save to FILE (default: named after the sheet or example, e.g. "
-            "self-attention-6x4-answers.toml).", PRACTICE_PANEL, "FILE"),
-    ] = None,  # fmt: skip
-    web: Annotated[bool, opt("Serve the exercise in a browser (textual-serve).", WEB_PANEL, None, "--web")] = False,
+        opt(
+            "Save to FILE (default: named after the sheet or example, as self-attention-6x4-answers.toml).",
+            PRACTICE_PANEL,
+            "FILE",
+        ),
+    ] = None,
+    web: Annotated[
+        bool, opt("Serve the exercise in a browser (textual-serve).", WEB_PANEL, None, "--web")
+    ] = False,
     port: Annotated[str, opt("The port --web serves on (default 8000).", WEB_PANEL, "N")] = "8000",
     host: Annotated[
-        str | None, opt(f"The address --web listens on (default {LOCAL}, this computer only).", WEB_PANEL, "HOST")
+        str | None,
+        opt(f"The address --web listens on (default {LOCAL}, this computer only).", WEB_PANEL, "HOST"),
     ] = None,
 ) -> None:
     """Work the exercise on screen: every cell marked by check as you type, hints, saved as you go."""
@@ -108,8 +120,9 @@ def practice(
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
     if target is not None and target.is_file() and _is_answers(target):
         problem_flags = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
-        problem_flags += [flag for flag, v in (("--example", example), ("--sheet", sheet), ("--random", random or None),
-                          ("--heads", heads), ("--convention", convention), ("--fill", fill)) if v is not None]  # fmt: skip
+        named = (("--example", example), ("--sheet", sheet), ("--random", random or None), ("--heads", heads),
+                 ("--convention", convention), ("--fill", fill))  # fmt: skip
+        problem_flags += [flag for flag, v in named if v is not None]
         problem_flags += [f"--{k}" for k, v in method.items() if v is not None]
         if problem_flags:
             raise ProblemError(
@@ -178,7 +191,7 @@ def _resume(path: Path, mode: str | None, exam: bool) -> Plan:
     return Plan(problem, ref, path, mode or saved.mode or "free", saved.exam, saved.fill, saved)
 
 
-def _start(
+def _start(  # noqa: PLR0915 - one straight path through the ways a problem can be named
     target: Path | None,
     inline: dict[str, str | None],
     heads: int | None,
@@ -200,10 +213,14 @@ def _start(
 
     given_inline = any(v is not None for v in inline.values())
     if not random and (difficulty is not None or seed is not None):
-        raise ProblemError(f"{'--difficulty' if difficulty is not None else '--seed'} makes a random sheet; add --random")
+        raise ProblemError(
+            f"{'--difficulty' if difficulty is not None else '--seed'} makes a random sheet; add --random"
+        )
     problem_file: tuple[str, str] | None = None
     if random:
-        others = [f for f, v in (("PROBLEM", target), ("--example", example), ("--sheet", sheet)) if v is not None]
+        others = [
+            f for f, v in (("PROBLEM", target), ("--example", example), ("--sheet", sheet)) if v is not None
+        ]
         others += [f"--{k.lower()}" for k, v in inline.items() if v is not None]
         if others:
             raise ProblemError(f"--random makes its own problem; leave out {', '.join(others)}")
@@ -218,6 +235,7 @@ def _start(
             chosen_seed = whole_number(seed, "--seed", 0, MAX_SEED)
         params = random_params(True, None, None, None, None, None, None, difficulty, heads,
                                method["approx"], method["mask"])  # fmt: skip
+        assert params is not None  # --random was given
         sid, base = class_set(params, chosen_seed, 1)[0]
         if convention is not None:
             base = base.in_convention(check_convention(convention, "--convention"))
@@ -275,8 +293,11 @@ def _owned(path: Path, ref: Ref, problem: Problem) -> Saved:
         ) from None
     a = saved.answers
     theirs = {"sheet": a.sheet, "example": a.example, "problem": None}
-    same = theirs.get(ref.kind) == ref.value if ref.kind != "problem" else (
-        a.problem is not None and a.problem.resolve() == (path.parent / ref.value).resolve())
+    same = (
+        theirs.get(ref.kind) == ref.value
+        if ref.kind != "problem"
+        else (a.problem is not None and a.problem.resolve() == (path.parent / ref.value).resolve())
+    )
     o = problem.options
     method = {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
     if not same or any(a.options.get(k, v) != v for k, v in method.items()):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
@@ -35,7 +36,7 @@ MESSAGES = {
 class PracticeScreen(Screen[None]):
     """The exercise: every matrix in its place, a cell to fill for each computed number."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1, 0)", "Move", show=False, priority=True),
         Binding("down", "move(1, 0)", "Move", show=False, priority=True),
         Binding("left", "move(0, -1)", "Move", show=False, priority=True),
@@ -90,9 +91,8 @@ class PracticeScreen(Screen[None]):
             self.blocks[(it.kind, it.name)] = Block(s.trace, box, entries)
         picture = ScrollableContainer(id="picture")
         picture.can_focus = False  # a click on the picture keeps the cell: keys must go to a cell
-        with picture:
-            with canvas:
-                yield from self.blocks.values()
+        with picture, canvas:
+            yield from self.blocks.values()
         yield Static("", id="status", markup=False)
         yield Static("", id="hint", markup=False, classes="-empty")
         with Horizontal(id="progress-row"):
@@ -123,8 +123,10 @@ class PracticeScreen(Screen[None]):
         m = s.trace[name]
         if kind in geometry.STEP_VIEW[2] - {"Q", "K", "V"} or kind == "WO":
             return [[number_text(cell_value(m, i, j)) for j in range(m.shape[1])] for i in range(m.shape[0])]
-        return [[t.replace("-", "−") if s.entry(Cell(name, i, j))[1] is None else "!" for j, t in enumerate(row)]
-                for i, row in enumerate(s.texts[name])]  # fmt: skip
+        return [
+            [t.replace("-", "−") if s.entry(Cell(name, i, j))[1] is None else "!" for j, t in enumerate(row)]
+            for i, row in enumerate(s.texts[name])
+        ]
 
     # Keeping the view in step with the model
 
@@ -134,12 +136,16 @@ class PracticeScreen(Screen[None]):
     def refresh_marks(self) -> None:
         """Every cell's mark and lock from the model (a change can carry into later steps)."""
         s = self.session
+        open_step = s.open_step() if s.mode == "steps" else None
         for c, entry in self.entries.items():
             entry.mark = s.shown(c)
-            locked = not entry.prefilled and not s.editable(c)
-            entry.locked = locked
-            entry.set_class(locked, "-locked")
-            entry.can_focus = not locked and not entry.prefilled
+            locked = not entry.prefilled and (
+                (s.exam and s.submitted) or (open_step is not None and s.step_of(c.name) > open_step)
+            )  # as s.editable(c), with the open step worked out once
+            if locked != entry.locked:
+                entry.locked = locked
+                entry.set_class(locked, "-locked")
+                entry.can_focus = not locked and not entry.prefilled
             entry.revealed = c in s.revealed
         for (kind, name), block in self.blocks.items():
             if block.box.item.copy:
@@ -155,7 +161,7 @@ class PracticeScreen(Screen[None]):
                 part += f"✗{st.wrong}"
             parts.append(part)
         label = "filled " if self.session.exam and not self.session.submitted else ""
-        self.query_one("#counts", Static).update(label + " ".join(parts))
+        self.query_one("#counts", Static).update(label + " ".join(parts), layout=False)
         self.query_one("#bar", ProgressBar).update(progress=sum(st.done for st in steps))
 
     def relayout(self) -> None:
@@ -183,7 +189,7 @@ class PracticeScreen(Screen[None]):
         s, c = self.session, self.current
         status = self.query_one("#status", Static)
         if c is None:
-            status.update(note or "nothing to fill in")
+            status.update(note or "nothing to fill in", layout=False)
             return
         step = next(st for st in s.trace.steps if st.number == s.step_of(c.name))
         where = f"{c.label(s.trace.options.convention == 'columns')} · Step {step.number} · {step.title}: "
@@ -205,10 +211,12 @@ class PracticeScreen(Screen[None]):
                 msg += " (revealed)"
         text = Text(where, style="bold")
         text.append("\n" + (note or msg))
-        status.update(text)
+        status.update(text, layout=False)
 
     def show_hint(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
+        if text == str(hint.render()):
+            return
         hint.update(text)
         hint.set_class(not text, "-empty")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -31,7 +33,7 @@ class Dialog(ModalScreen[None]):
                         border: round $accent; padding: 0 1; background: $surface; }
     Dialog .dialog-title { text-style: bold; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,q,question_mark,f1,space", "close", "Close"),
     ]
 

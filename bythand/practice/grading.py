@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..check import AnswersError, Answer, Answers, Report, Rules, Verdict, _parse_cell, check, parse_answers_text
+from ..check import (
+    Answer,
+    Answers,
+    AnswersError,
+    Report,
+    Rules,
+    Verdict,
+    _parse_cell,
+    check,
+    parse_answers_text,
+)
 from ..explain import Cell
 from ..walk import Trace
 

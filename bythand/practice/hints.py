@@ -87,7 +87,9 @@ def rule(trace: Trace, c: Cell) -> str:
         return f"{label} = {base} to the power {p}scaled[{i},{j}] ({base}^x; −∞ gives 0)."
     if c.base == "sums":
         return (
-            f"{label} = the sum of column {j} of {p}E." if columns else f"{label} = the sum of row {i} of {p}E."
+            f"{label} = the sum of column {j} of {p}E."
+            if columns
+            else f"{label} = the sum of row {i} of {p}E."
         )
     if c.base == "A":
         k = j if columns else i

@@ -73,9 +73,16 @@ class Session:
     _report: Report | None = field(default=None, init=False, repr=False)
     _marks: dict[Cell, Verdict] = field(default_factory=dict, init=False, repr=False)
     _prefilled: set[Cell] = field(default_factory=set, init=False, repr=False)
+    _names: list[str] = field(default_factory=list, init=False, repr=False)
+    _steps: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _parsed: dict[Cell, tuple[Answer | None, str | None]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.canvas = layout(self.trace)
+        self._names = graded_names(self.trace)
+        self._steps = {name: self.canvas.item(name).step for name in self._names}
         for name in self.names:
             rows, cols = self.trace[name].shape
             have = self.texts.get(name)
@@ -90,7 +97,7 @@ class Session:
     @property
     def names(self) -> list[str]:
         """The matrices the student works, in order."""
-        return graded_names(self.trace)
+        return self._names
 
     @property
     def options(self) -> dict[str, str]:
@@ -104,7 +111,7 @@ class Session:
 
     def step_of(self, name: str) -> int:
         """The step that makes a matrix."""
-        return self.item(name).step
+        return self._steps[name]
 
     def cells(self) -> Iterator[Cell]:
         """Every cell to fill, in the order a student works them."""
@@ -122,11 +129,12 @@ class Session:
         out: set[Cell] = set()
         causal = self.trace.options.mask == "causal"
         for c in self.cells():
-            if c.base in self.fill:
+            if c.base in self.fill or (
+                causal
+                and c.base in ("scaled", "E", "A")
+                and self.trace[c.prefix + "scaled"][c.row, c.col] == MASKED
+            ):
                 out.add(c)
-            elif causal and c.base in ("scaled", "E", "A"):
-                if self.trace[c.prefix + "scaled"][c.row, c.col] == MASKED:
-                    out.add(c)
         return out
 
     def editable(self, c: Cell) -> bool:
@@ -153,12 +161,15 @@ class Session:
 
     def entry(self, c: Cell) -> tuple[Answer | None, str | None]:
         """The cell parsed as `check` parses it: (answer, None), (None, None) blank, (None, reason)."""
-        return grading.parse_entry(self.text(c))
+        if c not in self._parsed:
+            self._parsed[c] = grading.parse_entry(self.text(c))
+        return self._parsed[c]
 
     def set(self, c: Cell, text: str) -> str | None:
         """Type into a cell (the whole text); returns the reason when it is not a number."""
         self.texts[c.name][c.row][c.col] = text
-        self.regrade()
+        self._parsed.pop(c, None)
+        self.regrade(keep=True)
         return self.entry(c)[1]
 
     def reveal(self, c: Cell) -> str:
@@ -186,15 +197,18 @@ class Session:
     def written(self) -> dict[str, list[list[Answer | None]]]:
         """The answers as `check` reads them from the saved file (a typo is saved, and read, as "?")."""
         return {
-            name: [[grading.parse_entry(t)[0] for t in row] for row in self.texts[name]] for name in self.names
+            name: [[self.entry(Cell(name, i, j))[0] for j in range(len(row))] for i, row in enumerate(rows)]
+            for name, rows in ((n, self.texts[n]) for n in self.names)
         }
 
     def meta(self) -> dict[str, str | None]:
         """The answers file's name and problem reference."""
         return {"name": self.name, self.ref.kind: self.ref.value}
 
-    def regrade(self) -> None:
+    def regrade(self, keep: bool = False) -> None:
         """Ask check for every mark again (carried errors make a change ripple into later steps)."""
+        if not keep:  # the texts may have been changed directly (a resumed file): parse them all again
+            self._parsed.clear()
         self._report = grading.grade(self.trace, self.written(), self.path, self.meta(), self.options)
         self._marks = grading.verdicts(self._report)
 

@@ -47,7 +47,9 @@ def dump(session: Session) -> str:
     lines = [
         f"# bythand practice: {t.problem.title}",
         f"# Check it with: bythand check {s.path}",
-        f"# Marks: {s.summary()}" if not (s.exam and not s.submitted) else "# Marks: after the exam is submitted",
+        f"# Marks: {s.summary()}"
+        if not (s.exam and not s.submitted)
+        else "# Marks: after the exam is submitted",
         "",
         f"name = {json.dumps(s.name or '', ensure_ascii=False)}",
         f"{s.ref.kind} = {json.dumps(s.ref.value, ensure_ascii=False)}",
@@ -60,7 +62,9 @@ def dump(session: Session) -> str:
         "submitted": s.submitted,
         "fill": sorted(s.fill),
         "revealed": sorted(_label(c) for c in s.revealed),
-        "hints": {_label(c): level for c, level in sorted(s.hints_used.items(), key=lambda kv: _label(kv[0]))},
+        "hints": {
+            _label(c): level for c, level in sorted(s.hints_used.items(), key=lambda kv: _label(kv[0]))
+        },
         "typos": typos,
     }
     lines.append(PRACTICE_LINE + json.dumps(record, ensure_ascii=False))
@@ -69,7 +73,7 @@ def dump(session: Session) -> str:
         body = []
         for i, row in enumerate(rows):
             cells = []
-            for j, text in enumerate(row):
+            for j in range(len(row)):
                 answer, reason = s.entry(Cell(name, i, j))
                 cells.append(json.dumps(answer.text if answer is not None and reason is None else "?",
                                         ensure_ascii=False))  # fmt: skip
@@ -116,11 +120,13 @@ def restore(session: Session, saved: Saved) -> None:
                     session.texts[name][i][j] = "" if answer is None else answer.text
     valid = set(session.cells())
     for label, typo in saved.typos.items():
-        c = _safe(label)
-        if c in valid and c not in session.prefilled():
-            session.texts[c.name][c.row][c.col] = typo
-    session.revealed = {c for c in map(_safe, saved.revealed) if c in valid}
-    session.hints_used = {c: min(3, max(1, v)) for k, v in saved.hints.items() if (c := _safe(k)) in valid}
+        t = _safe(label)
+        if t is not None and t in valid and t not in session.prefilled():
+            session.texts[t.name][t.row][t.col] = typo
+    session.revealed = {r for r in map(_safe, saved.revealed) if r is not None and r in valid}
+    session.hints_used = {
+        h: min(3, max(1, v)) for k, v in saved.hints.items() if (h := _safe(k)) is not None and h in valid
+    }
     session.submitted = saved.submitted
     session.regrade()
 

@@ -49,6 +49,7 @@ class EntryCell(Widget, can_focus=True):
         self.cell = c
         self.prefilled = prefilled
         self.fresh = True  # the first key typed after arriving replaces the cell, as in a spreadsheet
+        self.can_focus = not prefilled
         self.styles.width = width
 
     def render(self) -> Text:
@@ -58,7 +59,9 @@ class EntryCell(Widget, can_focus=True):
             shown = "…" + shown[-(SHOWN - 1) :]
         if not shown:
             shown = "·" if not self.locked else "░"
-        body = Text(f"{shown:>{SHOWN}}", style="dim" if not self.text else ("italic" if self.revealed else ""))
+        body = Text(
+            f"{shown:>{SHOWN}}", style="dim" if not self.text else ("italic" if self.revealed else "")
+        )
         glyph = MARKS.get(self.mark or "", " ") if self.mark else " "
         out = body + Text(glyph, style=MARK_STYLES.get(self.mark or "", ""))
         return out
@@ -136,73 +139,84 @@ def title_of(trace: Trace, box: Box) -> str:
 
 
 class Block(Widget):
-    """One matrix: its title, column labels, row labels and cells, at its place in the picture."""
+    """One matrix: its title, column labels, row labels and cells, at its place in the picture.
+
+    A matrix to fill is a grid of entry cells; a given or a copy is one piece of text (fewer widgets
+    make the screen start and redraw faster)."""
 
     DEFAULT_CSS = """
-    Block { position: absolute; layout: grid; height: auto; }
-    Block > .title { column-span: 99; width: 1fr; height: 1; text-style: bold; }
-    Block > .head { column-span: 99; width: 1fr; height: 1; }
+    Block { position: absolute; height: auto; }
+    Block.-answered { layout: grid; }
+    Block > .head { column-span: 99; width: 1fr; height: 2; }
     Block > .label { height: 1; }
-    Block > .value { height: 1; }
+    Block > .text { width: 1fr; height: auto; }
     """
 
     def __init__(self, trace: Trace, box: Box, entries: dict[Cell, EntryCell] | None) -> None:
-        super().__init__(id=f"block-{box.item.kind}-{box.item.name.replace('.', '-')}")
+        super().__init__(
+            id=f"block-{box.item.kind}-{box.item.name.replace('.', '-')}",
+            classes="-answered" if entries is not None else None,
+        )
         self.trace = trace
         self.box = box
         self.entries = entries  # the answered matrix's cells; None for a given or a copy
-        self.values: list[Static] = []
         self.hue = colour(box.item.name)
-        self.title_static = Static(markup=False, classes="title")
-        self.head_static = Static(markup=False, classes="head")
-        self.row_labels: list[Static] = []
+        self.head = Static(markup=False, classes="head" if entries is not None else "text")
+        self.texts: list[list[str]] = [["" for _ in range(box.item.cols)] for _ in range(box.item.rows)]
 
     def compose(self) -> ComposeResult:
         it = self.box.item
         rows, _ = labels(self.trace, it.name)
-        yield self.title_static
-        yield self.head_static
-        for i in range(it.rows):
-            label = Static(Text(rows[i], style=f"bold {self.hue}"), classes="label")
-            self.row_labels.append(label)
-            yield label
-            for j in range(it.cols):
-                if self.entries is not None:
+        yield self.head
+        if self.entries is not None:
+            for i in range(it.rows):
+                yield Static(Text(rows[i], style=f"bold {self.hue}"), classes="label")
+                for j in range(it.cols):
                     yield self.entries[Cell(it.name, i, j)]
-                else:
-                    value = Static("", markup=False, classes="value")
-                    self.values.append(value)
-                    yield value
         self.place(self.box)
+
+    def _heading(self) -> Text:
+        box, it = self.box, self.box.item
+        title = title_of(self.trace, box)
+        text = Text(title[: max(box.width, 12)], style=f"bold {self.hue}")
+        _, cols = labels(self.trace, it.name)
+        head = " " * box.label_w
+        if it.kind != "sums":
+            head += "".join(fit(c, w) for c, w in zip(cols, box.col_w, strict=True))
+        text.append("\n" + head, style=f"bold {self.hue}")
+        return text
+
+    def _body(self) -> Text:
+        """A given's or a copy's whole text: heading, then each row with its label."""
+        box, it = self.box, self.box.item
+        rows, _ = labels(self.trace, it.name)
+        text = self._heading()
+        for i in range(it.rows):
+            text.append("\n" + f"{rows[i]:<{box.label_w}}", style=f"bold {self.hue}")
+            for j in range(it.cols):
+                value = self.texts[i][j]
+                text.append(fit(value or "·", box.col_w[j]), style="" if value else "dim")
+        return text
 
     def place(self, box: Box) -> None:
         """Move and size the block to a (new) box."""
         self.box = box
         self.styles.offset = (box.x, box.y)
         self.styles.width = box.width
+        if self.entries is None:
+            self.head.update(self._body())
+            return
         self.styles.grid_size_columns = len(box.col_w) + 1
         self.styles.grid_columns = " ".join(str(w) for w in (box.label_w, *box.col_w))
         self.styles.grid_rows = "1"
+        self.head.update(self._heading())
         it = box.item
-        title = title_of(self.trace, box)
-        self.title_static.update(Text(title[: max(box.width, 12)], style=f"bold {self.hue}"))
-        _, cols = labels(self.trace, it.name)
-        head = " " * box.label_w
-        if it.kind != "sums":
-            head += "".join(fit(c, w) for c, w in zip(cols, box.col_w, strict=True))
-        self.head_static.update(Text(head, style=f"bold {self.hue}"))
-        for k, value in enumerate(self.values):
-            value.styles.width = box.col_w[k % it.cols]
-        if self.entries is not None:
-            for j in range(it.cols):
-                for i in range(it.rows):
-                    self.entries[Cell(it.name, i, j)].styles.width = box.col_w[j]
+        for j in range(it.cols):
+            for i in range(it.rows):
+                self.entries[Cell(it.name, i, j)].styles.width = box.col_w[j]
 
     def show(self, texts: list[list[str]]) -> None:
-        """A given's or a copy's numbers, right-aligned."""
-        cols = self.box.item.cols
-        for k, value in enumerate(self.values):
-            i, j = divmod(k, cols)
-            w = self.box.col_w[j]
-            text = texts[i][j] or "·"
-            value.update(Text(fit(text, w), style="" if texts[i][j] else "dim"))
+        """A given's or a copy's numbers (redrawn only when they change; the size never does)."""
+        if texts != self.texts:
+            self.texts = [list(row) for row in texts]
+            self.head.update(self._body(), layout=False)
