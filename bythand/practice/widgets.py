@@ -62,7 +62,8 @@ class EntryCell(Widget, can_focus=True):
         body = Text(
             f"{shown:>{SHOWN}}", style="dim" if not self.text else ("italic" if self.revealed else "")
         )
-        glyph = MARKS.get(self.mark or "", " ") if self.mark else " "
+        # a cell given already worked (a masked score, a --fill step) is printed, not marked
+        glyph = MARKS.get(self.mark or "", " ") if self.mark and not self.prefilled else " "
         out = body + Text(glyph, style=MARK_STYLES.get(self.mark or "", ""))
         return out
 
@@ -208,7 +209,7 @@ class Block(Widget):
             return
         self.styles.grid_size_columns = len(box.col_w) + 1
         self.styles.grid_columns = " ".join(str(w) for w in (box.label_w, *box.col_w))
-        self.styles.grid_rows = "1"
+        self.styles.grid_rows = " ".join(["2"] + ["1"] * box.item.rows)  # the title and labels, then rows
         self.head.update(self._heading())
         it = box.item
         for j in range(it.cols):
