@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bythand.check import Rules, Verdict, grade_files
+from bythand.check import Report, Rules, Verdict, grade_files
 from bythand.explain import Cell
 from bythand.practice import storage
 from bythand.practice.model import Ref, Session
@@ -35,9 +35,9 @@ def saver(path: Path) -> object:
 def check_verdicts(path: Path) -> dict[Cell, Verdict]:
     """`bythand check`'s own verdicts for a saved file, found by its recorded problem and method."""
     (report,) = grade_files([path], None, Rules())
-    assert not isinstance(report, str)
+    assert isinstance(report, Report), report
     out: dict[Cell, Verdict] = {}
-    for step in report.steps:  # type: ignore[union-attr]
+    for step in report.steps:
         for i, row in enumerate(step.cells):
             for j, c in enumerate(row):
                 out[Cell(step.name, i, j)] = c.verdict

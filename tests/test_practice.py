@@ -46,7 +46,7 @@ def test_marks_come_from_check_with_errors_carried(tmp_path: Path) -> None:
 def test_a_typo_is_a_reason_not_a_crash(tmp_path: Path) -> None:
     s = session_for(tmp_path)
     assert s.set(Q11, "9//4") == "'9//4' is not a number"
-    assert s.state(Q11) == "typo" and s.verdict(Q11) == "blank"  # saved, and graded, as blank
+    assert s.state(Q11) == "unreadable"  # check's own verdict for a cell that is no number
     for text, mark in (("-inf", "wrong"), ("−∞", "wrong"), ("4/2", "correct"), ("2.00", "correct")):
         s.set(Q11, text)
         assert s.state(Q11) == mark, text
@@ -93,7 +93,7 @@ def test_exam_hides_marks_until_submitted(tmp_path: Path) -> None:
     s.set(Q12, "5")
     assert (s.shown(Q11), s.shown(Q12)) == (None, None)
     s.set(Cell("Q", 0, 2), "x")
-    assert s.shown(Cell("Q", 0, 2)) == "typo"  # a typo is not a mark: shown at once
+    assert s.shown(Cell("Q", 0, 2)) == "unreadable"  # a typo is not a mark: shown at once
     s.submitted = True
     assert (s.shown(Q11), s.shown(Q12)) == ("correct", "wrong")
     assert not s.editable(Q11)
@@ -125,18 +125,18 @@ def test_saved_file_resumes_and_check_agrees(tmp_path: Path) -> None:
     assert 'example = "self-attention-6x4"' in text and 'scale = "floor-half"' in text
     verdicts = check_verdicts(path)
     assert {c: verdicts[c] for c in (Q11, K11, KT11, Q12)} == {
-        Q11: "correct", K11: "wrong", KT11: "carried", Q12: "blank"
+        Q11: "correct", K11: "wrong", KT11: "carried", Q12: "unreadable"
     }  # fmt: skip
     back = session_for(tmp_path)
     storage.restore(back, storage.load(text, str(path)))
     assert back.texts == s.texts and back.revealed == s.revealed and back.hints_used == s.hints_used
-    assert back.state(Q12) == "typo"
+    assert back.state(Q12) == "unreadable"
 
 
 OPS = st.lists(
     st.tuples(
         st.integers(0, 10**6),
-        st.sampled_from(["truth", "truth", "wrong", "typo", "clear", "reveal", "carry", "decimal"]),
+        st.sampled_from(["truth", "truth", "wrong", "unreadable", "clear", "reveal", "carry", "decimal"]),
     ),
     min_size=1,
     max_size=25,
@@ -160,7 +160,7 @@ def apply(s: Session, ops: list[tuple[int, str]]) -> None:
             s.set(c, s.reveal(c) if False else _text(truth))
         elif op == "wrong":
             s.set(c, str(pick % 7 - 3) + "/7")
-        elif op == "typo":
+        elif op == "unreadable":
             s.set(c, "1/")
         elif op == "clear":
             s.set(c, "")
@@ -192,7 +192,7 @@ def test_check_on_the_saved_file_gives_the_marks_on_screen(
     verdicts = check_verdicts(save(s))
     for c in s.cells():
         shown = s.state(c)
-        assert verdicts[c] == ("blank" if shown == "typo" else shown), c
+        assert verdicts.get(c, "correct") == shown, c  # only --fill cells are not graded
 
 
 # The screen, driven with Pilot
@@ -223,10 +223,11 @@ def test_typing_marks_each_cell_and_saves(tmp_path: Path) -> None:
             await pilot.press("delete")
             assert screen.entries[KT11].text == "" and screen.entries[KT11].mark == "blank"
             await pilot.press("1", "/", "/")
-            assert screen.entries[KT11].mark == "typo"
+            assert screen.entries[KT11].mark == "unreadable"
             assert "'1//' is not a number" in str(screen.query_one("#status").render())
         saved = check_verdicts(path)
-        assert (saved[Q11], saved[Q12], saved[K11], saved[KT11]) == ("correct", "correct", "wrong", "blank")
+        marks = (saved[Q11], saved[Q12], saved[K11], saved[KT11])
+        assert marks == ("correct", "correct", "wrong", "unreadable")
 
     run(drive())
 
@@ -342,7 +343,7 @@ def test_quit_saves_and_the_file_resumes(tmp_path: Path) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             screen = app.exercise
             assert [screen.entries[Cell("Q", 0, j)].text for j in range(3)] == ["2", "1", "9/"]
-            assert screen.entries[Cell("Q", 0, 2)].mark == "typo"
+            assert screen.entries[Cell("Q", 0, 2)].mark == "unreadable"
             assert screen.current == Cell("Q", 0, 2)  # the first cell still to do
             await pilot.press("backspace", "backspace", "0")
             assert screen.entries[Cell("Q", 0, 2)].mark == "correct"
@@ -405,4 +406,4 @@ def test_random_keystrokes_then_check_gives_the_marks_the_screen_showed(
     if not path.exists():  # nothing was changed, so nothing saved yet: the command saves on start
         save(s)
     verdicts = check_verdicts(path)
-    assert {c: ("blank" if m == "typo" else m) for c, m in shown.items()} == verdicts
+    assert shown == verdicts

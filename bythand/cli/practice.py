@@ -182,10 +182,7 @@ def _resume(path: Path, mode: str | None, exam: bool) -> Plan:
         ref = Ref("problem", os.path.relpath(a.problem, path.parent))
     else:  # check grades such a file against the built-in example; say so in the file from now on
         ref = Ref("example", EXAMPLE_NAME)
-    rec = a.options
-    problem = problem_for(a, None, None, None).with_options(
-        convention=rec.get("convention"), scale=rec.get("scale"), exp=rec.get("exp"), mask=rec.get("mask")
-    )
+    problem, _, _ = problem_for(a, None, None, None)  # check's own choice: the file's problem and method
     if exam and not saved.exam:
         raise ProblemError(f"{path}: was not started as an exam; --exam applies to a new answers file")
     return Plan(problem, ref, path, mode or saved.mode or "free", saved.exam, saved.fill, saved)
@@ -291,13 +288,12 @@ def _owned(path: Path, ref: Ref, problem: Problem) -> Saved:
         raise ProblemError(
             f"{path}: exists and is not a bythand answers file; give another name with --answers FILE"
         ) from None
+    from ..answers import Reference
+    from ..check import same_reference
+
     a = saved.answers
-    theirs = {"sheet": a.sheet, "example": a.example, "problem": None}
-    same = (
-        theirs.get(ref.kind) == ref.value
-        if ref.kind != "problem"
-        else (a.problem is not None and a.problem.resolve() == (path.parent / ref.value).resolve())
-    )
+    ours = Reference(ref.kind, str(path.parent / ref.value) if ref.kind == "problem" else ref.value)
+    same = a.reference is not None and same_reference(a.reference, ours)
     o = problem.options
     method = {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
     if not same or any(a.options.get(k, v) != v for k, v in method.items()):

@@ -30,6 +30,7 @@ MESSAGES = {
     "carried": "→ carried: right from your own earlier numbers",
     "wrong": "✗ wrong: try again, or press h for a hint",
     "blank": "",
+    "unreadable": "? not a number",
 }
 
 
@@ -109,8 +110,8 @@ class PracticeScreen(Screen[None]):
             room_w, room_h = self.app.size.width - 1, self.app.size.height - 6
             self.view = "whole" if whole.width <= room_w and whole.height <= room_h else "step"
         self.refresh_marks()
-        first = next((c for c in self.order if self._open(c) and self.session.state(c) in ("blank", "typo")),
-                     next((c for c in self.order if self._open(c)), None))  # fmt: skip
+        todo = (c for c in self.order if self._open(c) and self.session.state(c) in ("blank", "unreadable"))
+        first = next(todo, next((c for c in self.order if self._open(c)), None))
         self.current = first
         self.relayout()
         if first is not None:
@@ -195,8 +196,8 @@ class PracticeScreen(Screen[None]):
         where = f"{c.label(s.trace.options.convention == 'columns')} · Step {step.number} · {step.title}: "
         where += step.formula
         mark = s.shown(c)
-        if mark == "typo":
-            msg = f"! {reason or s.entry(c)[1]}"
+        if mark == "unreadable":
+            msg = f"? {reason or s.entry(c)[1]}"
         elif c in s.prefilled():
             msg = "given already worked, as on the printed sheet"
         elif not s.editable(c) and s.exam and s.submitted:

@@ -13,7 +13,7 @@ from textual.widgets import Static
 KEYS = """\
 Moving        arrows · Tab / Shift+Tab · Enter (confirm, next cell) · ] / [ next / previous matrix
 Typing        2   -1   9/46   0.20   -inf (or −∞) · Backspace deletes a character, Delete clears
-Marks         ✓ correct   → carried (right from your own earlier numbers)   ✗ wrong   ! not a number
+Marks         ✓ correct   → carried (right from your own earlier numbers)   ✗ wrong   ? not a number
 Help          h  hint for this cell: 1 the rule, 2 your numbers, 3 the whole working (each press one more)
               r  reveal the true value (recorded as revealed)
 View          v  whole picture / only this step's operands and result

@@ -1,43 +1,33 @@
 """The one adapter between the practice screen and `check`: every mark on screen comes from here.
 
-The screen never decides right or wrong itself. It builds the same in-memory answers that `bythand
-check` builds from a saved file, and asks `check` for the report."""
+The screen never decides right or wrong itself. It builds the same in-memory answers record that
+`bythand check` builds from the saved file, and asks `check` for the report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..check import (
-    Answer,
-    Answers,
-    AnswersError,
-    Report,
-    Rules,
-    Verdict,
-    _parse_cell,
-    check,
-    parse_answers_text,
-)
+from ..answers import Answers, AnswersError, Unreadable, Written, parse_answers_text, parse_cell
+from ..check import Report, Rules, Verdict, check
 from ..explain import Cell
 from ..walk import Trace
 
 __all__ = ["AnswersError", "Verdict", "grade", "parse_entry", "read_answers", "verdicts"]
 
 
-def parse_entry(text: str) -> tuple[Answer | None, str | None]:
-    """A cell as typed: (the answer, None), (None, None) for a blank, or (None, the reason it is a typo)."""
-    try:
-        return _parse_cell(text, "cell"), None
-    except AnswersError as exc:
-        return None, str(exc).removeprefix("cell: ")
+def parse_entry(text: str) -> tuple[Written, str | None]:
+    """A cell as typed, read as `check` reads it: (what it is, why it is not a number or None)."""
+    written = parse_cell(text, "cell")
+    return written, written.reason if isinstance(written, Unreadable) else None
 
 
 def grade(
     trace: Trace,
-    written: dict[str, list[list[Answer | None]]],
+    written: dict[str, list[list[Written]]],
     path: str,
     meta: dict[str, str | None],
     options: dict[str, str],
+    fill: frozenset[str],
     rules: Rules | None = None,
 ) -> Report:
     """`check`'s report for the answers on screen, built exactly as from the saved file."""
@@ -50,6 +40,8 @@ def grade(
         written,
         meta.get("example") or None,
         dict(options),
+        None,
+        fill,
     )
     return check(trace, answers, rules)
 

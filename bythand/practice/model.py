@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from ..check import Answer, Report, Verdict, graded_names
+from ..answers import Written
+from ..check import VERDICTS, Report, Verdict, graded_names
 from ..explain import GIVEN_NAMES, Cell, number_text
 from ..layout import Canvas, Item, layout
 from ..numbers import Number, cell
@@ -17,7 +18,7 @@ from ..walk import MASKED, Trace
 from . import grading, hints
 
 Mode = Literal["free", "steps"]
-Mark = Literal["correct", "carried", "wrong", "blank", "typo"]
+Mark = Verdict  # check's verdicts: correct, carried, wrong, blank, unreadable (typed, but not a number)
 MODES: tuple[str, ...] = ("free", "steps")
 FILL_STEPS = {"Q": 2, "K": 2, "V": 2, "KT": 3, "S": 4, "scaled": 5, "E": 6, "sums": 7, "A": 8, "Z": 9,
               "concat": 10, "O": 11}  # fmt: skip
@@ -75,7 +76,7 @@ class Session:
     _prefilled: set[Cell] = field(default_factory=set, init=False, repr=False)
     _names: list[str] = field(default_factory=list, init=False, repr=False)
     _steps: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _parsed: dict[Cell, tuple[Answer | None, str | None]] = field(
+    _parsed: dict[Cell, tuple[Written, str | None]] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -149,7 +150,7 @@ class Session:
             for i, row in enumerate(self.texts[name]):
                 for j in range(len(row)):
                     mark = self.state(Cell(name, i, j))
-                    if mark in ("blank", "typo") or (mark == "wrong" and not self.exam):
+                    if mark in ("blank", "unreadable") or (mark == "wrong" and not self.exam):
                         return self.step_of(name)
         return max(self.step_of(n) for n in self.names)
 
@@ -159,8 +160,8 @@ class Session:
         """What the student typed in a cell."""
         return self.texts[c.name][c.row][c.col]
 
-    def entry(self, c: Cell) -> tuple[Answer | None, str | None]:
-        """The cell parsed as `check` parses it: (answer, None), (None, None) blank, (None, reason)."""
+    def entry(self, c: Cell) -> tuple[Written, str | None]:
+        """The cell read as `check` reads it, and why it is not a number (or None)."""
         if c not in self._parsed:
             self._parsed[c] = grading.parse_entry(self.text(c))
         return self._parsed[c]
@@ -189,13 +190,13 @@ class Session:
         """A cell as the student has it: their text, a given's value, or "?"."""
         if name.rpartition(".")[2] in GIVEN_NAMES:
             return number_text(cell(self.trace[name], i, j))
-        answer, _ = grading.parse_entry(self.texts[name][i][j])
-        return answer.text.replace("-", "−") if answer is not None else "?"
+        answer, reason = self.entry(Cell(name, i, j))
+        return answer.text.replace("-", "−") if answer is not None and reason is None else "?"
 
     # Marks, from check
 
-    def written(self) -> dict[str, list[list[Answer | None]]]:
-        """The answers as `check` reads them from the saved file (a typo is saved, and read, as "?")."""
+    def written(self) -> dict[str, list[list[Written]]]:
+        """The answers as `check` reads them from the saved file."""
         return {
             name: [[self.entry(Cell(name, i, j))[0] for j in range(len(row))] for i, row in enumerate(rows)]
             for name, rows in ((n, self.texts[n]) for n in self.names)
@@ -209,7 +210,9 @@ class Session:
         """Ask check for every mark again (carried errors make a change ripple into later steps)."""
         if not keep:  # the texts may have been changed directly (a resumed file): parse them all again
             self._parsed.clear()
-        self._report = grading.grade(self.trace, self.written(), self.path, self.meta(), self.options)
+        self._report = grading.grade(
+            self.trace, self.written(), self.path, self.meta(), self.options, self.filled_names()
+        )
         self._marks = grading.verdicts(self._report)
 
     @property
@@ -218,33 +221,40 @@ class Session:
         assert self._report is not None
         return self._report
 
+    def filled_names(self) -> frozenset[str]:
+        """The matrices given already worked (--fill): printed, not the student's, not graded."""
+        return frozenset(n for n in self.names if n.rpartition(".")[2] in self.fill)
+
     def verdict(self, c: Cell) -> Verdict:
-        """check's verdict for the cell."""
-        return self._marks[c]
+        """check's verdict for the cell (a --fill cell, printed with its true value, is not graded)."""
+        return self._marks.get(c, "correct")
 
     def state(self, c: Cell) -> Mark:
-        """What the cell shows: check's verdict, or a typo."""
-        if self.entry(c)[1] is not None:
-            return "typo"
+        """What the cell shows: check's verdict."""
         return self.verdict(c)
 
     def shown(self, c: Cell) -> Mark | None:
-        """The mark on screen: none in an exam until it is submitted (a typo is always shown)."""
+        """The mark on screen: none in an exam until it is submitted (a cell that is no number: always)."""
         mark = self.state(c)
-        if self.exam and not self.submitted and mark != "typo":
+        if self.exam and not self.submitted and mark != "unreadable":
             return None
         return mark
+
+    def graded(self) -> Iterator[Cell]:
+        """The cells check grades (all but the --fill steps)."""
+        filled = self.filled_names()
+        return (c for c in self.cells() if c.name not in filled)
 
     @property
     def complete(self) -> bool:
         """Every cell has a number in it."""
-        return all(self.state(c) not in ("blank", "typo") for c in self.cells())
+        return all(self.state(c) not in ("blank", "unreadable") for c in self.cells())
 
     def steps(self) -> list[StepCount]:
         """Per-step counts, in step order."""
         titles = {s.number: s.title for s in self.trace.steps}
         counts: dict[int, list[int]] = {}
-        for c in self.cells():
+        for c in self.graded():
             n = self.step_of(c.name)
             row = counts.setdefault(n, [0, 0, 0, 0])
             mark = self.state(c)
@@ -259,7 +269,8 @@ class Session:
         return [StepCount(n, titles.get(n, ""), *v) for n, v in sorted(counts.items())]
 
     def summary(self) -> str:
-        """The counts `bythand check` prints for the saved file."""
+        """The counts `bythand check` prints for the saved file (its summary line, word for word)."""
         r = self.report
-        counts = ", ".join(f"{r.count(v)} {v}" for v in ("correct", "carried", "wrong", "blank"))
+        shown = [v for v in VERDICTS if v != "unreadable" or r.count(v)]
+        counts = ", ".join(f"{r.count(v)} {v}" for v in shown)
         return f"{counts} of {r.total} cells"

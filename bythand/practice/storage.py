@@ -1,7 +1,7 @@
 """The answers file a practice session saves as it goes: one that `bythand check` reads as it is.
 
 Text in, text out: the command writes it atomically. What `check` does not grade (the mode, hints,
-revealed cells, a typo in progress) sits in one comment line that `check` skips."""
+revealed cells) sits in one comment line that `check` skips."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ class Saved:
     fill: frozenset[str] = frozenset()
     revealed: frozenset[str] = frozenset()
     hints: dict[str, int] = field(default_factory=dict)
-    typos: dict[str, str] = field(default_factory=dict)
 
 
 def _label(c: Cell) -> str:
@@ -55,28 +54,26 @@ def dump(session: Session) -> str:
         f"{s.ref.kind} = {json.dumps(s.ref.value, ensure_ascii=False)}",
         "options = {" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in s.options.items()) + "}",
     ]
-    typos = {_label(c): s.text(c) for c in s.cells() if s.entry(c)[1] is not None}
     record: dict[str, Any] = {
         "mode": s.mode,
         "exam": s.exam,
         "submitted": s.submitted,
-        "fill": sorted(s.fill),
         "revealed": sorted(_label(c) for c in s.revealed),
         "hints": {
             _label(c): level for c, level in sorted(s.hints_used.items(), key=lambda kv: _label(kv[0]))
         },
-        "typos": typos,
     }
     lines.append(PRACTICE_LINE + json.dumps(record, ensure_ascii=False))
+    filled = [n for n in s.names if n in s.filled_names()]
+    if filled:
+        lines.append(f"fill = {json.dumps(filled)}  # given already worked: not graded")
     for name in s.names:
-        rows = s.texts[name]
         body = []
-        for i, row in enumerate(rows):
+        for i, row in enumerate(s.texts[name]):
             cells = []
             for j in range(len(row)):
-                answer, reason = s.entry(Cell(name, i, j))
-                cells.append(json.dumps(answer.text if answer is not None and reason is None else "?",
-                                        ensure_ascii=False))  # fmt: skip
+                written, _ = s.entry(Cell(name, i, j))  # a cell that is no number is kept as typed
+                cells.append(json.dumps("?" if written is None else written.text, ensure_ascii=False))
             body.append("  [" + ", ".join(cells) + "],")
         lines += ["", f"# Step {s.step_of(name)}", f"{name} = [", *body, "]"]
     return "\n".join(lines) + "\n"
@@ -99,10 +96,9 @@ def load(text: str, path: str) -> Saved:
         mode if mode in ("free", "steps") else None,
         record.get("exam") is True,
         record.get("submitted") is True,
-        frozenset(str(f) for f in record.get("fill", []) if isinstance(f, str)),
+        frozenset(name.rpartition(".")[2] for name in answers.fill),
         frozenset(str(c) for c in record.get("revealed", []) if isinstance(c, str)),
         {str(k): int(v) for k, v in dict(record.get("hints", {})).items() if isinstance(v, int)},
-        {str(k): str(v) for k, v in dict(record.get("typos", {})).items()},
     )
 
 
@@ -119,10 +115,6 @@ def restore(session: Session, saved: Saved) -> None:
                 if c not in session.prefilled():
                     session.texts[name][i][j] = "" if answer is None else answer.text
     valid = set(session.cells())
-    for label, typo in saved.typos.items():
-        t = _safe(label)
-        if t is not None and t in valid and t not in session.prefilled():
-            session.texts[t.name][t.row][t.col] = typo
     session.revealed = {r for r in map(_safe, saved.revealed) if r is not None and r in valid}
     session.hints_used = {
         h: min(3, max(1, v)) for k, v in saved.hints.items() if (h := _safe(k)) is not None and h in valid

@@ -20,8 +20,8 @@ from .geometry import Box
 
 TYPED = set("0123456789/.-−+∞infINF ")  # what a number, a fraction or −∞ is typed with
 SHOWN = 7  # characters of an entry shown in its cell
-MARKS = {**VERDICT_MARKS, "blank": " ", "typo": "!"}
-MARK_STYLES = {**VERDICT_STYLES, "blank": "", "typo": "bold #C0392B"}
+MARKS = {**VERDICT_MARKS, "blank": " "}  # check's own marks: ✓ → ✗, and ? for a cell that is no number
+MARK_STYLES = {**VERDICT_STYLES, "blank": ""}
 
 
 class EntryCell(Widget, can_focus=True):
@@ -32,7 +32,7 @@ class EntryCell(Widget, can_focus=True):
     """
 
     text: reactive[str] = reactive("", layout=False)
-    mark: reactive[str | None] = reactive(None, layout=False)  # check's verdict, "typo", or None (exam)
+    mark: reactive[str | None] = reactive(None, layout=False)  # check's verdict, or None (an exam)
     locked: reactive[bool] = reactive(False, layout=False)
     revealed: reactive[bool] = reactive(False, layout=False)
 
