@@ -76,9 +76,7 @@ class Session:
     _prefilled: set[Cell] = field(default_factory=set, init=False, repr=False)
     _names: list[str] = field(default_factory=list, init=False, repr=False)
     _steps: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    _parsed: dict[Cell, tuple[Written, str | None]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _parsed: dict[Cell, tuple[Written, str | None]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.canvas = layout(self.trace)
