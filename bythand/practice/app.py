@@ -14,9 +14,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar, Static
 
+from ..check import VERDICTS
 from ..errors import BythandError
 from ..explain import Cell, number_text
 from ..numbers import cell as cell_value
+from ..render.palette import VERDICT_MARKS
 from . import geometry, storage
 from .dialogs import Dialog, help_dialog
 from .model import Session
@@ -201,7 +203,7 @@ class PracticeScreen(Screen[None]):
         elif c in s.prefilled():
             msg = "given already worked, as on the printed sheet"
         elif not s.editable(c) and s.exam and s.submitted:
-            msg = MESSAGES.get(mark or "", "") + "  (exam submitted)"
+            msg = f"{VERDICT_MARKS[mark or 'blank']} {mark}  (exam submitted)"
         elif not s.editable(c):
             msg = f"locked: finish step {s.open_step()} first (--mode steps)"
         elif mark is None:
@@ -273,14 +275,13 @@ class PracticeScreen(Screen[None]):
     def summary_dialog(self, title: str) -> Dialog:
         """check's counts, matrix by matrix, and the whole."""
         r = self.session.report
-        lines = [f"{'':8}  ✓ correct  → carried  ✗ wrong  · blank"]
+        verdicts = [v for v in VERDICTS if v != "unreadable" or r.count(v)]
+        lines = ["        " + "".join(f"{VERDICT_MARKS[v] + ' ' + v:>12}" for v in verdicts)]
         for st in r.steps:
-            lines.append(
-                f"{st.name:8}  {st.count('correct'):9}  {st.count('carried'):9}  "
-                f"{st.count('wrong'):7}  {st.count('blank'):7}"
-            )
-        lines += ["", self.session.summary(), "", f"Saved to {self.session.path}: `bythand check "
-                  f"{self.session.path}` gives the same marks."]  # fmt: skip
+            lines.append(f"{st.name:8}" + "".join(f"{st.count(v):>12}" for v in verdicts))
+        path = self.session.path
+        lines += ["", self.session.summary(), "", f"Saved to {path}:"]
+        lines.append(f"`bythand check {path}` gives the same.")
         return Dialog(f"{title}: {self.session.summary()}", "\n".join(lines))
 
     # Actions

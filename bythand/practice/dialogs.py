@@ -11,17 +11,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = """\
-Moving        arrows · Tab / Shift+Tab · Enter (confirm, next cell) · ] / [ next / previous matrix
-Typing        2   -1   9/46   0.20   -inf (or −∞) · Backspace deletes a character, Delete clears
-Marks         ✓ correct   → carried (right from your own earlier numbers)   ✗ wrong   ? not a number
-Help          h  hint for this cell: 1 the rule, 2 your numbers, 3 the whole working (each press one more)
-              r  reveal the true value (recorded as revealed)
-View          v  whole picture / only this step's operands and result
-Exam          s  submit (with --exam: no marks until then)
-Quit          q  or Ctrl+Q: everything is already saved; `bythand practice FILE` resumes
+Move      arrows (as the picture sits) · Tab / Shift+Tab (order of work)
+          Enter: confirm and go on · ] / [: next / previous matrix
+Type      2  -1  9/46  1 1/7  0.20  -inf (−∞) · Backspace, Delete clears
+Marks     ✓ correct  → carried (right from your own numbers)  ✗ wrong
+          ? not a number
+h         a hint for this cell, one level per press:
+          1 the rule, 2 your own numbers, 3 the whole working
+r         reveal the true value (recorded as revealed)
+v         the whole picture, or only this step's operands and result
+s         submit an exam (--exam: no marks until then)
+q         quit (Ctrl+Q too): everything is saved already
 
-Every change is saved at once to the answers file, which `bythand check FILE` grades with
-the same marks."""
+Every change is saved at once to the answers file: `bythand check FILE`
+gives the same marks, `bythand practice FILE` resumes."""
 
 
 class Dialog(ModalScreen[None]):
@@ -31,6 +34,7 @@ class Dialog(ModalScreen[None]):
     Dialog { align: center middle; }
     Dialog > Vertical { width: auto; max-width: 100%; height: auto; max-height: 100%;
                         border: round $accent; padding: 0 1; background: $surface; }
+    Dialog Static { width: auto; }
     Dialog .dialog-title { text-style: bold; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
