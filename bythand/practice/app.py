@@ -76,10 +76,17 @@ class PracticeScreen(Screen[None]):
         s = self.session
         mode = " · exam" if s.exam else (" · steps mode" if s.mode == "steps" else "")
         yield Static(Text(f"answers: {s.path} · {s.trace.problem.title}{mode}"), id="title")
+        # where to start and what to show are settled before anything is drawn, so it is drawn once
+        todo = (c for c in self.order if self._open(c) and s.state(c) in ("blank", "unreadable"))
+        self.current = next(todo, next((c for c in self.order if self._open(c)), None))
+        whole = geometry.whole(s.trace, s.canvas)
+        if self.view == "auto":
+            room_w, room_h = self.app.size.width - 1, self.app.size.height - 6
+            self.view = "whole" if whole.width <= room_w and whole.height <= room_h else "step"
+        placement, self.shown_step = self._placement()
+        shown = {(b.item.kind, b.item.name): b for b in placement.boxes}
         prefilled = s.prefilled()
-        placement = geometry.whole(s.trace, s.canvas)
-        canvas = Widget(id="canvas")
-        for box in placement.boxes:
+        for box in whole.boxes:
             it = box.item
             entries = None
             if it.answered:
@@ -91,7 +98,15 @@ class PracticeScreen(Screen[None]):
                         entry.text = s.text(c)
                         entries[c] = entry
                         self.entries[c] = entry
-            self.blocks[(it.kind, it.name)] = Block(s.trace, box, entries)
+            key = (it.kind, it.name)
+            block = Block(s.trace, shown.get(key, box), entries)
+            if not it.answered:
+                block.texts = self._texts(*key)
+            block.display = key in shown
+            self.blocks[key] = block
+        self.refresh_marks(progress=False)
+        canvas = Widget(id="canvas")
+        canvas.styles.width, canvas.styles.height = placement.width, placement.height
         picture = ScrollableContainer(id="picture")
         picture.can_focus = False  # a click on the picture keeps the cell: keys must go to a cell
         with picture, canvas:
@@ -104,21 +119,18 @@ class PracticeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for (kind, name), block in self.blocks.items():
-            if not block.box.item.answered:
-                block.show(self._texts(kind, name))
-        if self.view == "auto":
-            whole = geometry.whole(self.session.trace, self.session.canvas)
-            room_w, room_h = self.app.size.width - 1, self.app.size.height - 6
-            self.view = "whole" if whole.width <= room_w and whole.height <= room_h else "step"
-        self.refresh_marks()
-        todo = (c for c in self.order if self._open(c) and self.session.state(c) in ("blank", "unreadable"))
-        first = next(todo, next((c for c in self.order if self._open(c)), None))
-        self.current = first
-        self.relayout()
-        if first is not None:
-            self.set_focus(self.entries[first])
+        self.update_progress()
+        if self.current is not None:
+            self.set_focus(self.entries[self.current])
         self.update_status()
+
+    def _placement(self) -> tuple[geometry.Placement, tuple[int, int | None] | None]:
+        """The whole picture, or the current step's operands and result, and which step that is."""
+        s = self.session
+        if self.view == "step" and self.current is not None:
+            it = s.item(self.current.name)
+            return geometry.step_view(s.trace, s.canvas, it.step, it.head), (it.step, it.head)
+        return geometry.whole(s.trace, s.canvas), None
 
     def _texts(self, kind: str, name: str) -> list[list[str]]:
         """A given's printed numbers, or a copy of the student's own matrix (Q above S, V beside Z)."""
@@ -127,7 +139,7 @@ class PracticeScreen(Screen[None]):
         if kind in geometry.STEP_VIEW[2] - {"Q", "K", "V"} or kind == "WO":
             return [[number_text(cell_value(m, i, j)) for j in range(m.shape[1])] for i in range(m.shape[0])]
         return [
-            [t.replace("-", "−") if s.entry(Cell(name, i, j))[1] is None else "!" for j, t in enumerate(row)]
+            [t.replace("-", "−") if s.entry(Cell(name, i, j))[1] is None else "?" for j, t in enumerate(row)]
             for i, row in enumerate(s.texts[name])
         ]
 
@@ -136,7 +148,7 @@ class PracticeScreen(Screen[None]):
     def _open(self, c: Cell) -> bool:
         return self.session.editable(c)
 
-    def refresh_marks(self) -> None:
+    def refresh_marks(self, progress: bool = True) -> None:
         """Every cell's mark and lock from the model (a change can carry into later steps)."""
         s = self.session
         open_step = s.open_step() if s.mode == "steps" else None
@@ -153,7 +165,8 @@ class PracticeScreen(Screen[None]):
         for (kind, name), block in self.blocks.items():
             if block.box.item.copy:
                 block.show(self._texts(kind, name))
-        self.update_progress()
+        if progress:
+            self.update_progress()
 
     def update_progress(self) -> None:
         steps = self.session.steps()
@@ -169,15 +182,7 @@ class PracticeScreen(Screen[None]):
 
     def relayout(self) -> None:
         """Place the blocks for the whole picture, or for the current step only."""
-        s = self.session
-        if self.view == "step" and self.current is not None:
-            it = s.item(self.current.name)
-            key = (it.step, it.head)
-            placement = geometry.step_view(s.trace, s.canvas, *key)
-        else:
-            key = None
-            placement = geometry.whole(s.trace, s.canvas)
-        self.shown_step = key
+        placement, self.shown_step = self._placement()
         shown = {(b.item.kind, b.item.name): b for b in placement.boxes}
         for k, block in self.blocks.items():
             block.display = k in shown

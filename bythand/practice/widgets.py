@@ -218,6 +218,6 @@ class Block(Widget):
 
     def show(self, texts: list[list[str]]) -> None:
         """A given's or a copy's numbers (redrawn only when they change; the size never does)."""
-        if texts != self.texts:
+        if texts != self.texts and self.is_mounted:
             self.texts = [list(row) for row in texts]
             self.head.update(self._body(), layout=False)
