@@ -375,6 +375,23 @@ def test_step_view_shows_the_step_and_follows_the_cell(tmp_path: Path, size: tup
     run(drive())
 
 
+def test_the_window_picks_the_view_until_the_student_does(tmp_path: Path) -> None:
+    async def drive() -> None:
+        app = PracticeApp(session_for(tmp_path))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.exercise
+            assert screen.view == "step"
+            await pilot.resize_terminal(160, 50)  # a browser sends its size once the page is open
+            await pilot.pause()
+            assert screen.view == "whole"
+            await pilot.press("v")
+            await pilot.resize_terminal(170, 55)
+            await pilot.pause()
+            assert screen.view == "step"  # chosen by the student: kept
+
+    run(drive())
+
+
 KEYS = st.lists(
     st.sampled_from(
         ["0", "1", "2", "3", "5", "9", "slash", "minus", "full_stop", "tab", "tab", "shift+tab", "enter",

@@ -140,7 +140,10 @@ def test_a_random_sheet_and_the_method_flags(cli: Runner, no_screen: list[Any], 
         (["--web", "--port", "0"], "Error: --port: '0' is not a whole number from 1 to 65535"),
     ],
 )
-def test_bad_flags_are_one_line(cli: Runner, no_screen: list[Any], args: list[str], message: str) -> None:
+def test_bad_flags_are_one_line(
+    cli: Runner, no_screen: list[Any], args: list[str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "answers.json").write_text('{"Q": [[1]]}', encoding="utf-8")
     r = cli("practice", *args)
     assert r.code == 2 and r.err.startswith(message) and r.err.count("\n") == 1, r.err
 

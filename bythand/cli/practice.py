@@ -118,6 +118,8 @@ def practice(
     fills = parse_fill(fill)
     inline = {"X": x, "C": context, "WQ": wq, "WK": wk, "WV": wv}
     method: dict[str, Any] = {"scale": scale, "exp": exp, "approx": approx, "mask": mask}
+    if target is not None and target.suffix.lower() == ".json" and target.is_file() and _is_answers(target):
+        raise ProblemError(f"{target}: practice resumes the .toml answers files it saves, not JSON")
     if target is not None and target.is_file() and _is_answers(target):
         problem_flags = [f"--{k.lower()}" for k, v in inline.items() if v is not None]
         named = (("--example", example), ("--sheet", sheet), ("--random", random or None), ("--heads", heads),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer
@@ -62,6 +63,7 @@ class PracticeScreen(Screen[None]):
         self.session = session
         self.saver = save
         self.view: View = view or "auto"
+        self.auto_view = view is None  # the window's size picks the view until the student does
         self.entries: dict[Cell, EntryCell] = {}
         self.blocks: dict[tuple[str, str], Block] = {}
         self.current: Cell | None = None
@@ -81,8 +83,7 @@ class PracticeScreen(Screen[None]):
         self.current = next(todo, next((c for c in self.order if self._open(c)), None))
         whole = geometry.whole(s.trace, s.canvas)
         if self.view == "auto":
-            room_w, room_h = self.app.size.width - 1, self.app.size.height - 6
-            self.view = "whole" if whole.width <= room_w and whole.height <= room_h else "step"
+            self.view = self._fitting_view()
         placement, self.shown_step = self._placement()
         shown = {(b.item.kind, b.item.name): b for b in placement.boxes}
         prefilled = s.prefilled()
@@ -374,7 +375,19 @@ class PracticeScreen(Screen[None]):
         self.update_status()
         self.save()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Until the student picks a view, the size of the window picks it (a browser sends its own)."""
+        if self.auto_view and self.view != self._fitting_view():
+            self.view = self._fitting_view()
+            self.relayout()
+
+    def _fitting_view(self) -> View:
+        whole = geometry.whole(self.session.trace, self.session.canvas)
+        room_w, room_h = self.app.size.width - 1, self.app.size.height - 6
+        return "whole" if whole.width <= room_w and whole.height <= room_h else "step"
+
     def action_view(self) -> None:
+        self.auto_view = False
         self.view = "step" if self.view == "whole" else "whole"
         self.relayout()
         focused = self.focused
