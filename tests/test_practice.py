@@ -424,3 +424,34 @@ def test_random_keystrokes_then_check_gives_the_marks_the_screen_showed(
         save(s)
     verdicts = check_verdicts(path)
     assert shown == verdicts
+
+
+def test_the_last_cell_brings_the_summary_check_prints(tmp_path: Path) -> None:
+    from bythand.check import Report, Rules, grade_files
+    from bythand.numbers import cell
+    from bythand.practice.model import exact_text
+    from bythand.render.report import summary_line
+
+    s = session_for(tmp_path)
+    path = Path(s.path)
+    cells = list(s.cells())
+    for c in cells[:-1]:
+        s.set(c, exact_text(cell(s.trace[c.name], c.row, c.col)))
+    s.set(cells[0], "7")  # one slip, carried into what was worked from it
+    last = cells[-1]
+
+    async def drive() -> None:
+        app = PracticeApp(s, saver(path), view="whole")  # type: ignore[arg-type]
+        async with app.run_test(size=(160, 50)) as pilot:
+            assert app.exercise.current == last  # the only cell still to do
+            await pilot.press(*exact_text(cell(s.trace[last.name], last.row, last.col)))
+            assert app.screen is app.exercise  # no dialog while the number is being typed
+            await pilot.press("enter")
+            await pilot.pause()
+            (report,) = grade_files([path], None, Rules())
+            assert isinstance(report, Report)
+            title = app.screen.title_text  # type: ignore[attr-defined]
+            assert title == f"All cells filled: {summary_line(report)}"
+            assert summary_line(report) == "127 correct, 0 carried, 1 wrong, 0 blank of 128 cells"
+
+    run(drive())

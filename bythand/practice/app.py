@@ -266,8 +266,17 @@ class PracticeScreen(Screen[None]):
         self.update_status(reason)
         self.save()
         if s.complete and not self.summary_shown and not s.exam:
+            self.update_status(reason, note="every cell is filled: Enter shows the summary")
+
+    def _summary_due(self) -> bool:
+        """When the last cell is filled, the next Enter or move shows check's summary (once), so the
+        dialog never takes the keys of a number still being typed."""
+        s = self.session
+        if s.complete and not self.summary_shown and not s.exam:
             self.summary_shown = True
             self.app.push_screen(self.summary_dialog("All cells filled"))
+            return True
+        return False
 
     def save(self) -> None:
         """Write the answers file (every change is saved at once)."""
@@ -305,7 +314,7 @@ class PracticeScreen(Screen[None]):
     def action_move(self, dr: int, dc: int) -> None:
         """To the nearest open cell in that direction, across matrices as they sit in the picture."""
         here = self.here
-        if here is None:
+        if here is None or self._summary_due():
             return
         s = self.session
         r0, c0 = s.item(here.name).at(here.row, here.col)
@@ -327,7 +336,7 @@ class PracticeScreen(Screen[None]):
     def action_step_cell(self, delta: int) -> None:
         """The next (or previous) open cell in the order the work is done."""
         here = self.here
-        if here is None:
+        if here is None or self._summary_due():
             return
         start = self.order.index(here)
         n = len(self.order)
