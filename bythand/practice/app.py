@@ -40,6 +40,9 @@ MESSAGES = {
 class PracticeScreen(Screen[None]):
     """The exercise: every matrix in its place, a cell to fill for each computed number."""
 
+    # Every key is either one of these, handled at once in the order typed, or a character for the
+    # focused cell: a key that went the long way round (through the cell, then up to the screen)
+    # could act after the digits typed behind it, and put them in the wrong cell.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1, 0)", "Move", show=False, priority=True),
         Binding("down", "move(1, 0)", "Move", show=False, priority=True),
@@ -47,14 +50,14 @@ class PracticeScreen(Screen[None]):
         Binding("right", "move(0, 1)", "Move", show=False, priority=True),
         Binding("tab", "step_cell(1)", "Next", show=False, priority=True),
         Binding("shift+tab", "step_cell(-1)", "Previous", show=False, priority=True),
-        Binding("enter", "step_cell(1)", "Next", show=False),
-        Binding("right_square_bracket,pagedown", "matrix(1)", "Next matrix", key_display="]"),
-        Binding("left_square_bracket,pageup", "matrix(-1)", "Prev", show=False),
-        Binding("h", "hint", "Hint"),
-        Binding("r", "reveal", "Reveal"),
-        Binding("v", "view", "Step view"),
-        Binding("s", "submit", "Submit", show=False),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("enter", "step_cell(1)", "Next", show=False, priority=True),
+        Binding("right_square_bracket,pagedown", "matrix(1)", "Next matrix", key_display="]", priority=True),
+        Binding("left_square_bracket,pageup", "matrix(-1)", "Prev", show=False, priority=True),
+        Binding("h", "hint", "Hint", priority=True),
+        Binding("r", "reveal", "Reveal", priority=True),
+        Binding("v", "view", "Step view", priority=True),
+        Binding("s", "submit", "Submit", show=False, priority=True),
+        Binding("question_mark,f1", "help", "Help", key_display="?", priority=True),
         Binding("q,ctrl+q", "quit_saved", "Quit", priority=True),
     ]
 
