@@ -42,11 +42,26 @@ def worksheet(
     ] = None,
     mask: Annotated[str | None, opt("none, or causal.", METHOD_PANEL, "NAME")] = None,
     key: Annotated[
-        bool, opt("Also write the answer key (FILE-key.pdf).", OUTPUT_PANEL, None, "--key")
+        bool,
+        opt(
+            "Also write the answer key (FILE-key.pdf); --key interleave puts each sheet's key right "
+            "after it in the one file.",
+            OUTPUT_PANEL,
+            None,
+            "--key",
+        ),
     ] = False,
     key_only: Annotated[bool, opt("Write only the answer key.", OUTPUT_PANEL, None, "--key-only")] = False,
     fill: Annotated[
-        str | None, opt("Print these steps already worked: Q,K,V or 2,5.", OUTPUT_PANEL, "STEPS")
+        str | None, opt("Print these steps already worked: Q,K,V, 2,4 or 2-4.", OUTPUT_PANEL, "STEPS")
+    ] = None,
+    convention: Annotated[
+        str | None,
+        opt(
+            "Draw tokens as columns (by hand) or rows (as in PyTorch); default: the problem's own.",
+            OUTPUT_PANEL,
+            "NAME",
+        ),
     ] = None,
     paper: Annotated[str, opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
     output_format: Annotated[
@@ -67,24 +82,37 @@ def worksheet(
     """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
     from ..render import worksheet as ws
 
+    interleave = key and problem is not None and str(problem) == "interleave"
+    if interleave:  # `--key interleave`: the word reaches typer as the PROBLEM argument
+        problem = None
     params = ws.random_params(random, count, seed, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
     sheets = ws.build_sheets(
-        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
-    )
+        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask,
+        convention,
+    )  # fmt: skip
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
-    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only, named=output is not None)
+    docs = ws.plan(
+        sheets, target, per_sheet, key or key_only, key_only, named=output is not None,
+        interleave=bool(interleave), fmt=fmt,
+    )  # fmt: skip
     paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     for path in paths:  # refuse before compiling anything: all the files or none
         check_writable(path, force)
     files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
     for path, content in files:
         write_atomic(path, content, force)
+    if fmt == "pdf":  # a class set's printing cost, known before it is printed
+        pages = [ws.page_count(doc, paper) for doc in docs]
+        named = [f"{doc.path.name}.pdf ({n} page{'s' if n != 1 else ''})"
+                 for doc, n in zip(docs, pages, strict=True)]  # fmt: skip
     print(
         f"Wrote {', '.join(str(p) for p in paths)}"
         if len(paths) <= 4
         else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
     )
+    if fmt == "pdf":
+        print(f"Pages: {', '.join(named) if len(named) <= 4 else sum(pages)}")
 
 
 def _worksheet_target(

@@ -260,119 +260,129 @@ def content_area(paper: str, orientation: Orientation, first: bool) -> tuple[flo
     return w - 2 * MARGIN, h - 2 * MARGIN - FOOTER - (HEADER if first else STRIP)
 
 
-class _NoFit(Exception):
+class NoFitError(Exception):
     """A block larger than a page."""
+
+
+EPS = 1e-9
+
+
+class _Flow:
+    """Crosses onto pages, in a frame where the stacking axis runs down: (across, along) is (x, y) in
+    the columns convention and (y, x) in the rows convention, whose crosses stack sideways."""
+
+    def __init__(self, paper: str, orientation: Orientation, columns: bool) -> None:
+        self.paper, self.orientation, self.columns = paper, orientation, columns
+        self.pages: list[Page] = []
+        self.cols: list[list[float]] = []  # this page's columns: [across position, across size, along used]
+
+    def new_page(self) -> None:
+        w, h = content_area(self.paper, self.orientation, not self.pages)
+        self.pages.append(Page(self.orientation, w, h))
+        self.cols.clear()
+
+    def frame(self) -> tuple[float, float]:
+        page = self.pages[-1]
+        return (page.width, page.height) if self.columns else (page.height, page.width)
+
+    def dims(self, p: Piece) -> tuple[float, float]:
+        return (p.w, p.h) if self.columns else (p.h, p.w)
+
+    def place(self, p: Piece, col: list[float]) -> None:
+        across, along = col[0], col[2]
+        p.page = len(self.pages) - 1
+        p.x, p.y = (across, along) if self.columns else (along, across)
+        self.pages[-1].pieces.append(p)
+        col[1] = max(col[1], self.dims(p)[0])
+        col[2] += self.dims(p)[1] + BLOCK_GAP
+
+    def next_at(self) -> float:
+        return self.cols[-1][0] + self.cols[-1][1] + COLUMN_GAP if self.cols else 0.0
+
+    def open_column(self, size: float) -> list[float]:
+        if not self.pages or self.next_at() + size > self.frame()[0] + EPS:
+            self.new_page()
+        self.cols.append([self.next_at(), 0.0, 0.0])
+        return self.cols[-1]
+
+    def fits_beside(self, p: Piece) -> bool:
+        across, along = self.frame()
+        return self.next_at() + self.dims(p)[0] <= across + EPS and self.dims(p)[1] <= along + EPS
+
+    def column_below(self, p: Piece) -> list[float] | None:
+        across, along = self.frame()
+        w, h = self.dims(p)
+        for col in self.cols:
+            room = across if col is self.cols[-1] else col[1]  # never into the next column's way
+            if col[2] + h <= along + EPS and col[0] + w <= col[0] + room + EPS and col[0] + w <= across + EPS:
+                return col
+        return None
+
+    def longest(self, ps: PanelSizes, i: int, col: list[float]) -> int:
+        """The end of the longest run from entry i that fits in the column (i if none does)."""
+        across, along = self.frame()
+        for j in range(len(ps.entries), i, -1):
+            if j == len(ps.entries) or ps.cuts[j]:
+                w, h = self.dims(ps.piece(i, j))
+                if col[2] + h <= along + EPS and col[0] + w <= across + EPS:
+                    return j
+        return i
+
+    def panel(self, ps: PanelSizes) -> None:
+        """One cross: beside the last as on paper, else under an earlier one with room, else cut
+        between its stacked rows and continued in the next column (or page)."""
+        if not self.pages:
+            self.new_page()
+        n = len(ps.entries)
+        whole = ps.piece(0, n)
+        if self.fits_beside(whole):
+            self.place(whole, self.open_column(self.dims(whole)[0]))
+            return
+        below = self.column_below(whole)
+        if below is not None:
+            self.place(whole, below)
+            return
+        i = 0
+        while i < n:
+            col = self.open_column(self.dims(ps.piece(i, n))[0])
+            j = self.longest(ps, i, col)
+            if j == i:
+                self.cols.pop()
+                if not self.cols and len(self.pages) > 1:
+                    raise NoFitError  # not even one stacked row fits a whole page
+                self.new_page()
+                col = self.open_column(self.dims(ps.piece(i, n))[0])
+                j = self.longest(ps, i, col)
+                if j == i:
+                    raise NoFitError
+            self.place(ps.piece(i, j), col)
+            i = j
+
+    def group(self, panels: list[PanelSizes], group: list[int]) -> None:
+        """A head's crosses, moved to a fresh page rather than straddle two (unless one cannot hold them)."""
+        start = len(self.pages)
+        had_content = bool(self.pages and self.pages[-1].pieces)
+        kept = [list(pg.pieces) for pg in self.pages]
+        for k in group:
+            self.panel(panels[k])
+        spread = {p.page for pg in self.pages for p in pg.pieces if p.panel in group}
+        if len(spread) > 1 and had_content:
+            del self.pages[start:]
+            for pg, pieces in zip(self.pages, kept, strict=True):
+                pg.pieces[:] = pieces
+            self.new_page()
+            for k in group:
+                self.panel(panels[k])
 
 
 def flow(
     panels: list[PanelSizes], groups: list[list[int]], paper: str, orientation: Orientation, columns: bool
 ) -> list[Page]:
-    """Put the crosses on pages: each starts a new column of the page (a new shelf in the rows
-    convention), cut between stacked rows where a page runs out; a group (one head's crosses) moves
-    to a fresh page rather than straddle two, unless it cannot fit one page anyway."""
-    pages: list[Page] = []
-    # Work in a frame where the stacking axis runs down: (across, along) = (x, y) or (y, x).
-    cols: list[list[float]] = []  # the current page's columns: [across position, across size, along used]
-
-    def new_page() -> None:
-        w, h = content_area(paper, orientation, not pages)
-        pages.append(Page(orientation, w, h))
-        cols.clear()
-
-    def frame(page: Page) -> tuple[float, float]:
-        return (page.width, page.height) if columns else (page.height, page.width)
-
-    def dims(p: Piece) -> tuple[float, float]:
-        return (p.w, p.h) if columns else (p.h, p.w)
-
-    def place(p: Piece, col: list[float]) -> None:
-        across, along = col[0], col[2]
-        p.page = len(pages) - 1
-        p.x, p.y = (across, along) if columns else (along, across)
-        pages[-1].pieces.append(p)
-        col[1] = max(col[1], dims(p)[0])
-        col[2] += dims(p)[1] + BLOCK_GAP
-
-    def open_column(size: float) -> list[float]:
-        if not pages:
-            new_page()
-        room = frame(pages[-1])[0]
-        at = cols[-1][0] + cols[-1][1] + COLUMN_GAP if cols else 0.0
-        if at + size > room:
-            new_page()
-            at = 0.0
-        cols.append([at, size, 0.0])
-        return cols[-1]
-
-    def fits_beside(p: Piece) -> bool:
-        if not pages:
-            return False
-        across, along = frame(pages[-1])
-        at = cols[-1][0] + cols[-1][1] + COLUMN_GAP if cols else 0.0
-        return at + dims(p)[0] <= across + 1e-9 and dims(p)[1] <= along + 1e-9
-
-    def column_below(p: Piece) -> list[float] | None:
-        if not pages:
-            return None
-        across, along = frame(pages[-1])
-        for col in cols:
-            if col[2] + dims(p)[1] <= along + 1e-9 and col[0] + dims(p)[0] <= across + 1e-9:
-                if col is cols[-1] or dims(p)[0] <= col[1] + 1e-9:  # never into the next column's way
-                    return col
-        return None
-
-    def longest(ps: PanelSizes, i: int, col: list[float]) -> int:
-        """The end of the longest run from entry i that fits in a fresh column (i if none)."""
-        across, along = frame(pages[-1])
-        for j in range(len(ps.entries), i, -1):
-            if j == len(ps.entries) or ps.cuts[j]:
-                p = ps.piece(i, j)
-                if dims(p)[1] <= along + 1e-9 and col[0] + dims(p)[0] <= across + 1e-9:
-                    return j
-        return i
-
-    def place_panel(ps: PanelSizes) -> None:
-        n = len(ps.entries)
-        whole = ps.piece(0, n)
-        if fits_beside(whole):  # beside the last cross, as on paper
-            place(whole, open_column(dims(whole)[0]))
-            return
-        below = column_below(whole)
-        if below is not None:  # under an earlier cross with room
-            place(whole, below)
-            return
-        i = 0
-        while i < n:  # cut between stacked rows, continuing in the next column (or page)
-            col = open_column(dims(ps.piece(i, n))[0])
-            j = longest(ps, i, col)
-            if j == i:
-                cols.pop()
-                if not cols and len(pages) > 1:
-                    raise _NoFit  # not even one stacked row fits a whole page
-                new_page()
-                col = open_column(dims(ps.piece(i, n))[0])
-                j = longest(ps, i, col)
-                if j == i:
-                    raise _NoFit
-            place(ps.piece(i, j), col)
-            i = j
-
+    """Put the crosses on pages, each group (one head's crosses) on one page where it fits."""
+    f = _Flow(paper, orientation, columns)
     for group in groups:
-        start_page = len(pages)
-        had_content = bool(pages and pages[-1].pieces)
-        saved = [(pg, list(pg.pieces)) for pg in pages], [list(c) for c in cols]
-        for k in group:
-            place_panel(panels[k])
-        spread = {p.page for k in group for pg in pages for p in pg.pieces if p.panel == k}
-        if len(spread) > 1 and had_content:
-            # one head's crosses straddle two pages: start the group on a fresh page instead
-            del pages[start_page:]
-            for pg, kept in saved[0]:
-                pg.pieces[:] = kept
-            new_page()
-            for k in group:
-                place_panel(panels[k])
-    return pages
+        f.group(panels, group)
+    return f.pages
 
 
 def arrange(trace: Trace, paper: str) -> Arrangement:
@@ -391,7 +401,7 @@ def arrange(trace: Trace, paper: str) -> Arrangement:
         sized = panel_sizes(canvas.panels, Sizer(trace, cells, wider, taller), columns)
         try:
             return Arrangement(flow(sized, groups, paper, orientation, columns), wider, taller, sized)
-        except _NoFit:
+        except NoFitError:
             return None
 
     best: Arrangement | None = None
@@ -410,7 +420,8 @@ def arrange(trace: Trace, paper: str) -> Arrangement:
             if more is None or len(more.pages) > len(floor.pages):
                 break
             found = more
-        if best is None or len(found.pages) < len(best.pages) or found.wider * found.taller > best.wider * best.taller:
+        bigger = best is not None and found.wider * found.taller > best.wider * best.taller
+        if best is None or len(found.pages) < len(best.pages) or bigger:
             best = found
     if best is None:
         raise BythandError("this problem is too large to print on a sheet; use fewer tokens or features")

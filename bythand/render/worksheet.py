@@ -196,6 +196,7 @@ def plan(
     document holds each sheet followed by its key.
     """
     kinds = [True] if key_only else [False] if interleave or not key else [False, True]
+    groups: list[tuple[Path, tuple[Sheet, ...]]]
     if per_sheet:
         groups = [(target / s.sheet_id, (s,)) for s in sheets]
     elif fmt in ("png", "svg") and len(sheets) > 1:
@@ -290,8 +291,8 @@ def build_sheets(
             pairs = [(sheet_id(params, sheet_seed), generate(params, sheet_seed))]
         rows = " --convention rows" if chosen == "rows" else ""
         return [
-            Sheet(walk(p.in_convention(chosen or "columns")), sid, f"bythand check --sheet {sid}{rows} answers.toml",
-                  p.title)
+            Sheet(walk(p.in_convention(chosen or "columns")), sid,
+                  f"bythand check --sheet {sid}{rows} answers.toml", p.title)
             for sid, p in pairs
         ]  # fmt: skip
     if path is not None:
@@ -309,6 +310,6 @@ def method_flags(given: Options, used: Options) -> str:
     flags = [
         f"--{field} {getattr(used, field)}"
         for field in ("convention", "scale", "exp", "mask")
-        if getattr(used, field) != getattr(given, field) or (field == "convention" and used.convention == "rows")
-    ]  # a rows sheet says so on its check line, as answers read in rows need it
+        if getattr(used, field) != getattr(given, field) or (field, used.convention) == ("convention", "rows")
+    ]  # a rows sheet says so on its check line: its answers are read in rows
     return "".join(" " + flag for flag in flags)
