@@ -80,7 +80,7 @@ def value_mm(c: dict[str, Any] | None, pt: float) -> float:
     if "den" in c:
         num, den = c["num"], c["den"]
         digits = max(len(num.lstrip("−")), len(den))
-        return ((digits + 0.3) * _MATH_DIGIT_EM + (0.78 if num.startswith("−") else 0)) * 0.9 * pt * _EM_MM
+        return ((digits + 0.5) * _MATH_DIGIT_EM + (0.9 if num.startswith("−") else 0)) * 0.9 * pt * _EM_MM
     return text_mm(c["text"], pt)
 
 
