@@ -404,24 +404,27 @@ def arrange(trace: Trace, paper: str) -> Arrangement:
         except NoFitError:
             return None
 
+    def cost(a: Arrangement) -> tuple[int, int]:  # pages, then cuts through crosses
+        return len(a.pages), sum(len(pg.pieces) for pg in a.pages)
+
     best: Arrangement | None = None
     for orientation in ("portrait", "landscape"):
         floor = attempt(orientation, 1.0, 1.0)
-        if floor is None or (best is not None and len(floor.pages) > len(best.pages)):
+        if floor is None or (best is not None and cost(floor) > cost(best)):
             continue
         found = floor
-        for wider in GROWTH[1:]:  # as wide as the pages allow, then as tall
+        for wider in GROWTH[1:]:  # as wide as the pages allow, then as tall: never at a page or a cut
             more = attempt(orientation, wider, 1.0)
-            if more is None or len(more.pages) > len(floor.pages):
+            if more is None or cost(more) > cost(floor):
                 break
             found = more
         for taller in GROWTH[1:]:
             more = attempt(orientation, found.wider, taller)
-            if more is None or len(more.pages) > len(floor.pages):
+            if more is None or cost(more) > cost(floor):
                 break
             found = more
         bigger = best is not None and found.wider * found.taller > best.wider * best.taller
-        if best is None or len(found.pages) < len(best.pages) or bigger:
+        if best is None or cost(found) < cost(best) or (cost(found) == cost(best) and bigger):
             best = found
     if best is None:
         raise BythandError("this problem is too large to print on a sheet; use fewer tokens or features")
@@ -483,7 +486,7 @@ def _box(
     values = cells.of(name)
     shown = [[c if filled or c.get("masked") else None for c in row] for row in values]
     hue = colour(name)
-    head = it.head
+    head = None if it.kind in ("X", "C") else it.head  # shared by every head: no "h1 ·" on it
     p = trace.problem
     return {
         "name": name,
