@@ -41,12 +41,9 @@ def random_cases() -> Iterator[tuple[str, ws.Sheet, str, bool]]:
         paper = ("a4", "us-letter")[(i // 36) % 2]
         approx = i % 7 != 6
         custom = i % 5 == 4  # other sizes than the difficulty's own
-        sizes = (
-            (2 + rng.below(4), 2 + rng.below(6), 1 + rng.below(4), 1 + rng.below(4))
-            if custom
-            else (None,) * 4
-        )
-        params = make_params(*sizes, difficulty=level, approx=approx, mask=mask, heads=heads)
+        n, d, k, v = (2 + rng.below(4), 2 + rng.below(6), 1 + rng.below(4), 1 + rng.below(4))
+        sizes: dict[str, int | None] = {"tokens": n, "dim": d, "dk": k, "dv": v} if custom else {}
+        params = make_params(**sizes, difficulty=level, approx=approx, mask=mask, heads=heads)
         ((sid, problem),) = class_set(params, 40 + i, 1)
         yield f"random-{i}-{sid}", sheet_of(problem.in_convention(convention), sid), paper, not custom
 

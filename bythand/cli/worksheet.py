@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
+import typer
+
 from ..errors import ProblemError
-from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, write_atomic
+from .common import METHOD_PANEL, app, check_writable, choice, opt, write_atomic
 
 if TYPE_CHECKING:
     from ..render.worksheet import OutputFormat
@@ -18,7 +20,14 @@ SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --ran
 
 @app.command()
 def worksheet(
-    problem: ProblemArg = None,
+    problem: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PROBLEM]",
+            help="A problem file (.toml or .json); the built-in example if left out.",
+            show_default=False,
+        ),
+    ] = None,
     example: Annotated[
         str | None, opt("A ready problem (see: bythand examples).", SOURCE_PANEL, "NAME")
     ] = None,
@@ -82,15 +91,18 @@ def worksheet(
     """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
     from ..render import worksheet as ws
 
-    interleave = key and problem is not None and str(problem) == "interleave"
-    if interleave:  # `--key interleave`: the word reaches typer as the PROBLEM argument
-        problem = None
+    # `--key interleave`: --key is a flag, so the word arrives among the positional arguments
+    words = list(problem or [])
+    interleave = key and Path("interleave") in words
+    if interleave:
+        words.remove(Path("interleave"))
+    if len(words) > 1:
+        raise ProblemError(f"give one PROBLEM file, not {len(words)} ({' '.join(map(str, words))})")
+    problem_path = words[0] if words else None
     params = ws.random_params(random, count, seed, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
-    sheets = ws.build_sheets(
-        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask,
-        convention,
-    )  # fmt: skip
+    method = (None, None) if random else (approx, mask)  # a random sheet's id fixes its method
+    sheets = ws.build_sheets(problem_path, example, sheet, params, seed, count, *method, convention)
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
     docs = ws.plan(
         sheets, target, per_sheet, key or key_only, key_only, named=output is not None,
@@ -112,7 +124,8 @@ def worksheet(
         else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
     )
     if fmt == "pdf":
-        print(f"Pages: {', '.join(named) if len(named) <= 4 else sum(pages)}")
+        total = f"{sum(pages)} in {len(docs)} files"
+        print(f"Pages: {', '.join(named) if len(named) <= 4 else total}")
 
 
 def _worksheet_target(
