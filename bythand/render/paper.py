@@ -52,7 +52,8 @@ _CHAR_EM = {"−": 0.55, "-": 0.55, ".": 0.22, "∞": 0.79, "/": 0.33}
 _DIGIT_EM = 0.4667
 _MATH_DIGIT_EM = 0.5  # New Computer Modern Math, in a stacked fraction (at 0.9 of the size)
 
-# The widest title of each kind of box, in mm at 8 pt (step badge included), measured with typst.
+# The room each kind of box's title needs, in mm at 8 pt (step badge included): at least what typst
+# prints (tests/test_pages.py measures every title of the examples and a few random sheets).
 TITLE_MM = {
     "X": 16.0, "C": 26.0, "WQ": 17.0, "WK": 17.0, "WV": 17.0, "WO": 17.0,
     "Q": 21.0, "K": 21.0, "V": 21.0, "Qcopy": 18.0, "KT": 11.0, "S": 21.0,
@@ -95,6 +96,7 @@ class Cells:
         self.trace = trace
         self.mode: NumberMode = display_mode(trace, "auto")
         self._cache: dict[str, list[list[dict[str, Any]]]] = {}
+        self._widest: dict[tuple[str, int, float], float] = {}
 
     def of(self, name: str) -> list[list[dict[str, Any]]]:
         """The key's cells of a matrix, row by row."""
@@ -112,6 +114,12 @@ class Cells:
         if isinstance(v, Fraction) and "/" in format_number(v, mode):  # shown as a fraction: stack it
             return {"num": _minus(str(v.numerator)), "den": str(v.denominator)}
         return {"text": _minus(format_number(v, mode, 2))}
+
+    def widest(self, name: str, k: int, pt: float) -> float:
+        """The printed width of the widest value in column k of a matrix."""
+        if (name, k, pt) not in self._widest:
+            self._widest[name, k, pt] = max(value_mm(row[k], pt) for row in self.of(name))
+        return self._widest[name, k, pt]
 
     def masked(self, name: str, i: int, j: int) -> bool:
         """A cell the causal mask set (−∞ in scaled, 0 in E and A): printed on every sheet."""
@@ -140,16 +148,12 @@ class Sizer:
     wider: float = 1.0  # growth of the answer cells' width over the floor
     taller: float = 1.0
 
-    def _given(self, it: Item) -> bool:
-        return it.given
-
     def _pt(self, it: Item) -> float:
         return GIVEN_PT if it.given else VALUE_PT
 
     def col_mm(self, it: Item, k: int) -> float:
         """Column k of an item: its widest value, the floor, and its share of its title's room."""
-        values = self.cells.of(it.name)
-        widest = max(value_mm(row[k], self._pt(it)) for row in values) + 2 * CELL_PAD
+        widest = self.cells.widest(it.name, k, self._pt(it)) + 2 * CELL_PAD
         floor = GIVEN_W if it.given else COPY_W if it.copy else FLOOR_W * self.wider
         title = (title_mm(it, self.trace) - LABEL_W) / it.cols
         return max(widest, floor, title)
