@@ -254,6 +254,7 @@ class Arrangement:
     wider: float
     taller: float
     sizes: list[PanelSizes]
+    cells: Cells
 
 
 def content_area(paper: str, orientation: Orientation, first: bool) -> tuple[float, float]:
@@ -404,7 +405,7 @@ def arrange(trace: Trace, paper: str) -> Arrangement:
     def attempt(orientation: Orientation, wider: float, taller: float) -> Arrangement | None:
         sized = panel_sizes(canvas.panels, Sizer(trace, cells, wider, taller), columns)
         try:
-            return Arrangement(flow(sized, groups, paper, orientation, columns), wider, taller, sized)
+            return Arrangement(flow(sized, groups, paper, orientation, columns), wider, taller, sized, cells)
         except NoFitError:
             return None
 
@@ -449,7 +450,7 @@ def _title_room(piece: Piece, it: Item, xs: list[float]) -> float:
 
 def boxes(arrangement: Arrangement, trace: Trace, key: bool, fill: frozenset[str]) -> list[dict[str, Any]]:
     """Each page's boxes as the template draws them, every length in mm from the page's content corner."""
-    cells = Cells(trace)
+    cells = arrangement.cells
     pages = []
     for page_index, page in enumerate(arrangement.pages):
         top = HEADER if page_index == 0 else STRIP

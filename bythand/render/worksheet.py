@@ -16,7 +16,7 @@ from ..generate import Params, class_set, generate, make_params, parse_sheet_id,
 from ..problem import EXAMPLE_NAME, Convention, Options, check_convention, load_example, load_problem
 from ..walk import Trace, walk
 from .palette import MASKED_STYLE, tint
-from .paper import FILL_STEPS, FOOTER, HEADER, MARGIN, PAPERS, STRIP, arrange, boxes
+from .paper import FILL_STEPS, FOOTER, HEADER, MARGIN, PAPERS, STRIP, Arrangement, arrange, boxes
 
 Paper = Literal["a4", "us-letter"]
 OutputFormat = Literal["pdf", "png", "svg", "typ"]
@@ -68,7 +68,22 @@ def parse_fill(text: str | None) -> frozenset[str]:
 
 def layout(trace: Trace, key: bool, fill: frozenset[str], paper: str) -> list[dict[str, Any]]:
     """The pages of one sheet (orientation and boxes), as the template draws them."""
-    return boxes(arrange(trace, paper), trace, key, fill)
+    return boxes(arranged(trace, paper), trace, key, fill)
+
+
+_ARRANGED: dict[tuple[int, str], tuple[Trace, Arrangement]] = {}
+
+
+def arranged(trace: Trace, paper: str) -> Arrangement:
+    """A sheet's arrangement on paper, worked out once per run (a sheet, its key and its page count)."""
+    hit = _ARRANGED.get((id(trace), paper))
+    if hit is not None and hit[0] is trace:
+        return hit[1]
+    if len(_ARRANGED) > 4096:  # a long-lived process (tests, a notebook) keeps only recent sheets
+        _ARRANGED.clear()
+    result = arrange(trace, paper)
+    _ARRANGED[id(trace), paper] = (trace, result)
+    return result
 
 
 def method(trace: Trace) -> dict[str, Any]:
@@ -95,7 +110,7 @@ def document_data(
     if paper not in PAPERS:
         raise BythandError(f"--paper: unknown paper {paper!r} (choose a4 or us-letter)")
     parts = [(s, k) for s in sheets for k in ((False, True) if interleave else (key,))]
-    pages = {id(s): arrange(s.trace, paper) for s in sheets}  # a sheet and its key share one arrangement
+    pages = {id(s): arranged(s.trace, paper) for s in sheets}  # a sheet and its key share one arrangement
     kind = "Worksheets and keys: " if interleave else "Answer key: " if key else "Worksheet: "
     return {
         "document": kind + ", ".join(s.sheet_id for s in sheets),
@@ -225,7 +240,7 @@ def render_document(
 
 def page_count(doc: Document, paper: str, fill: frozenset[str] = frozenset()) -> int:
     """How many pages a document has (known before compiling: the layout is computed here)."""
-    return sum(len(arrange(s.trace, paper).pages) for s in doc.sheets) * (2 if doc.interleave else 1)
+    return sum(len(arranged(s.trace, paper).pages) for s in doc.sheets) * (2 if doc.interleave else 1)
 
 
 def file_names(doc: Document, fmt: OutputFormat, paper: str, fill: frozenset[str]) -> list[Path]:
