@@ -259,3 +259,39 @@ def test_box_titles_fit_at_full_size() -> None:
     assert len(titles) == sum(len(p["boxes"]) for s in data["sheets"] for p in s["pages"])
     for t in titles:  # typst shrinks a title wider than its room; none of these needs it
         assert t["natural"] <= t["room"] + EPS, t
+
+
+CROSSES = {("X", "Q"), ("Qcopy", "S"), ("KT", "S"), ("A", "Z"), ("Vcopy", "Z"), ("WQ", "Q"), ("WK", "K"),
+           ("WV", "V"), ("concat", "O"), ("Zcopy", "O"), ("WO", "O")}  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "sheet", "paper", "own_sizes"), CASES[::5], ids=[c[0] for c in CASES[::5]])
+def test_the_pdf_keeps_the_layouts_crosses(name: str, sheet: ws.Sheet, paper: str, own_sizes: bool) -> None:
+    from bythand.layout import layout
+
+    canvas = layout(sheet.trace)
+    where = {
+        (b["name"], b["kind"]): (i, b["run"], b)
+        for i, p in enumerate(pages_of(sheet, paper))
+        for b in p["boxes"]
+    }
+    for panel in canvas.panels:
+        for a, b in itertools.combinations(panel.items, 2):
+            (pa, ra, ba), (pb, rb, bb) = where[a.name, a.kind], where[b.name, b.kind]
+            if {(a.kind, b.kind), (b.kind, a.kind)} & CROSSES and a.head == b.head:
+                assert (pa, ra) == (pb, rb), (name, a.name, b.name)  # a product's cross is never cut
+            if (pa, ra) != (pb, rb):
+                continue
+            cells_a, cells_b = ba["y"] + ba["th"] + ba["hh"], bb["y"] + bb["th"] + bb["hh"]
+            if a.top == b.top:  # side by side in the layout: their cells start on one line
+                assert cells_a == pytest.approx(cells_b), (name, a, b)
+            if a.left == b.left:  # one above the other: their cells start in one column
+                assert ba["x"] + ba["lw"] == pytest.approx(bb["x"] + bb["lw"]), (name, a, b)
+            if a.top == b.top and a.rows == b.rows:
+                assert ba["chs"] == bb["chs"], (name, a, b)
+            if a.left == b.left and a.cols == b.cols:
+                assert ba["cws"] == bb["cws"], (name, a, b)
+            if a.right <= b.left:  # left of it in the layout: left of it on paper
+                assert ba["x"] + ba["w"] <= bb["x"] + bb["lw"] + EPS, (name, a, b)
+            if a.bottom <= b.top:  # above it in the layout: above it on paper
+                assert cells_a + sum(ba["chs"]) <= bb["y"] + EPS, (name, a, b)

@@ -455,7 +455,7 @@ def boxes(arrangement: Arrangement, trace: Trace, key: bool, fill: frozenset[str
     for page_index, page in enumerate(arrangement.pages):
         top = HEADER if page_index == 0 else STRIP
         out: list[dict[str, Any]] = []
-        for piece in page.pieces:
+        for run, piece in enumerate(page.pieces):
             xs = [0.0]
             for k in piece.cols:
                 xs.append(xs[-1] + piece.widths[k])
@@ -475,6 +475,7 @@ def boxes(arrangement: Arrangement, trace: Trace, key: bool, fill: frozenset[str
                     "cws": [round(piece.widths[k], 3) for k in range(it.left, it.right)],
                     "chs": [round(piece.heights[k], 3) for k in range(it.top, it.bottom)],
                     "tw": round(_title_room(piece, it, xs) - xs[c0 - 1], 3),
+                    "run": run,  # which uncut run of a cross on the page it belongs to
                 }))  # fmt: skip
         pages.append({"orientation": page.orientation, "boxes": out})
     return pages
