@@ -27,6 +27,7 @@ from bythand.generate import (
     make_params,
     parse_sheet_id,
     problem_from_sheet_id,
+    quick_key_stats,
     sheet_id,
 )
 from bythand.walk import MASKED
@@ -228,6 +229,13 @@ def _key_bounds_hold(seeds: range) -> None:
 
 def test_key_bounds_hold_for_every_seed() -> None:
     _key_bounds_hold(range(60))
+
+
+@given(params=params_strategy.filter(lambda p: p.approx), seed=st.integers(0, 10**9))
+@settings(max_examples=80, deadline=None)
+def test_the_generators_quick_key_stats_are_the_walks(params: Params, seed: int) -> None:
+    problem = generate(params, seed)
+    assert quick_key_stats(problem) == key_stats(problem)
 
 
 @pytest.mark.slow
