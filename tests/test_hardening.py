@@ -40,7 +40,25 @@ LOADED_BY = (
     ("args", "never"),
     [
         (["--help"], {"numpy", "rich", "typst"}),
-        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check"}),
+        (
+            ["run"],
+            {
+                "typst",
+                "json",
+                "csv",
+                "tempfile",
+                "bythand.explain",
+                "bythand.check",
+                "bythand.answers",
+                "bythand.roster",
+            },
+        ),
+        (["check", "--help"], {"typst", "numpy", "bythand.check", "bythand.roster"}),
+        (["check", "--template"], {"typst", "rich", "openpyxl"}),
+        (
+            ["worksheet", "--random", "-f", "typ", "-o", "/dev/null/x.typ"],
+            {"typst", "bythand.check", "bythand.roster"},
+        ),
         (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
         (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal"}),
         (["worksheet", "--help"], {"typst", "numpy"}),

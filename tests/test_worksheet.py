@@ -47,7 +47,7 @@ def test_classic_sheet_and_key(cli: Runner, tmp_path: Path) -> None:
     key = pdf_text(tmp_path / "classic-key.pdf")
     assert len(sheet) == 1 and len(key) == 1  # the classic 6×4 problem fits on one page
     assert "self-attention-6x4" in sheet[0] and "ANSWER KEY" not in sheet[0]
-    assert "bythand check --example self-attention-6x4 answers.toml" in sheet[0]
+    assert "bythand check --template --example self-attention-6x4 -o answers.toml; fill it in;" in sheet[0]
     assert "Name:" in sheet[0] and "keep fractions" in sheet[0]
     assert "ANSWER KEY" in key[0]
     trace = walk(builtin_example())
@@ -72,7 +72,7 @@ def test_random_class_set_carries_ids_and_rebuilds(cli: Runner, tmp_path: Path) 
     ]
     assert len(set(ids)) == 3
     for sid, page in zip(ids, pages, strict=True):
-        assert f"bythand check --sheet {sid} answers.toml" in page
+        assert f"bythand check --template --sheet {sid} -o answers.toml; fill it in;" in page
         one = tmp_path / f"{sid}.pdf"
         assert cli("worksheet", "--sheet", sid.lower(), "-o", str(one)).code == 0
         assert pdf_text(one) == [page]  # the id alone rebuilds exactly this sheet
@@ -199,8 +199,8 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ)\n"),
         (["-o", "s.png", "--format", "pdf"], "Error: -o s.png: the name says png, but --format says pdf\n"),
         (
-            ["--random", "-o", "no-such-folder/"],
-            "Error: -o no-such-folder/: no such folder; make it first (mkdir no-such-folder)\n",
+            ["--random", "-o", "no-such-folder/sheets/"],  # DIR/ is made, but only in a folder that exists
+            "Error: -o no-such-folder/sheets/: the folder no-such-folder does not exist\n",
         ),
         (
             ["--fill", "Q,W"],
@@ -209,7 +209,10 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         ),
     ],
 )
-def test_bad_worksheet_input_is_one_line(cli: Runner, args: list[str], message: str) -> None:
+def test_bad_worksheet_input_is_one_line(
+    cli: Runner, args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a slip that is not refused must not write into the checkout
     result = cli("worksheet", *args)
     assert (result.code, result.out, result.err) == (2, "", message)
 
@@ -246,7 +249,11 @@ def test_rows_problems_are_drawn_in_rows(cli: Runner, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     key = " ".join(pdf_text(tmp_path / "rows-key.pdf")[0].split())
     assert "Tokens are rows." in key and "Tokens are columns" not in key
-    assert "bythand check --example masked-6x4 --convention rows answers.toml" in key
+    assert "bythand check --template --example masked-6x4 --convention rows -o answers.toml" in key
+    template = cli("check", "--template", "--example", "masked-6x4", "--convention", "rows", "-o",
+                   str(tmp_path / "answers.toml"))  # fmt: skip
+    assert template.code == 0, template.err  # the check line's template reads the answers in rows
+    assert 'convention = "rows"' in (tmp_path / "answers.toml").read_text(encoding="utf-8")
     trace = walk(builtin_example().in_convention("rows"))
     lines = pdf_text(tmp_path / "rows-key.pdf")[0].splitlines()
     assert cell_words(trace, "Q", 0) in lines  # q1's row: the token's query across, as X·W_Q gives it
@@ -263,7 +270,7 @@ def test_rows_problems_are_drawn_in_rows(cli: Runner, tmp_path: Path) -> None:
         str(tmp_path / "r.typ"),
     )
     assert rand.code == 0, rand.err
-    assert "--convention rows answers.toml" in (tmp_path / "r.typ").read_text(encoding="utf-8")
+    assert "--convention rows -o answers.toml" in (tmp_path / "r.typ").read_text(encoding="utf-8")
     bad = cli("worksheet", "--convention", "diagonal")
     assert (bad.code, bad.err) == (
         2,

@@ -37,6 +37,7 @@ class Sheet:
     sheet_id: str
     check: str
     title: str
+    student: str = ""  # a roster's name, printed on the Name line
 
 
 def parse_fill(text: str | None) -> frozenset[str]:
@@ -126,6 +127,7 @@ def document_data(
             {
                 "title": s.title if len(s.title) <= MAX_TITLE else s.title[: MAX_TITLE - 1] + "…",
                 "id": s.sheet_id,
+                "student": s.student,
                 "check": s.check,
                 "key": k,
                 "method": method(s.trace),
@@ -287,6 +289,7 @@ def build_sheets(
     count: int | None,
     approx: bool | None,
     mask: str | None,
+    fill: str | None = None,
     convention: str | None = None,
 ) -> list[Sheet]:
     """The sheets asked for: a problem file, a ready example, one sheet id, or a random class set,
@@ -306,8 +309,8 @@ def build_sheets(
             pairs = [(sheet_id(params, sheet_seed), generate(params, sheet_seed))]
         rows = " --convention rows" if chosen == "rows" else ""
         return [
-            Sheet(walk(p.in_convention(chosen or "columns")), sid,
-                  f"bythand check --sheet {sid}{rows} answers.toml", p.title)
+            Sheet(walk(p.in_convention(chosen or "columns")), sid, check_line(f"--sheet {sid}{rows}", fill),
+                  p.title)
             for sid, p in pairs
         ]  # fmt: skip
     if path is not None:
@@ -316,8 +319,16 @@ def build_sheets(
         name = example or EXAMPLE_NAME
         base, source = load_example(name), f"--example {name}"
     problem = base.in_convention(chosen or base.options.convention).with_options(approx=approx, mask=mask)
-    check = f"bythand check {source}{method_flags(base.options, problem.options)} answers.toml"
+    check = check_line(f"{source}{method_flags(base.options, problem.options)}", fill)
     return [Sheet(walk(problem), name, check, problem.title)]
+
+
+def check_line(source: str, fill: str | None) -> str:
+    """The sheet's "check your work" line: write the matching answers template, fill it in, check it."""
+    filled = f" --fill {fill}" if fill else ""
+    return (
+        f"bythand check --template {source}{filled} -o answers.toml; fill it in; bythand check answers.toml"
+    )
 
 
 def method_flags(given: Options, used: Options) -> str:
