@@ -211,6 +211,9 @@ def test_headers_never_collide() -> None:
     random = class_set(make_params(difficulty="hard", mask="causal", heads=2), 9, 1)[0]
     sheets.append(sheet_of(random[1], random[0], long))
     sheets.append(sheet_of(load_example("self-attention-6x4"), "W" * 16, "x" * 89))
+    from dataclasses import replace
+
+    sheets.append(replace(sheet_of(random[1], random[0], long), student="Maximiliana Wolkenstein-Oberndorf"))
     for key in (False, True):
         data = ws.document_data(sheets, key, frozenset(), "a4")
         items = header_items(data)
