@@ -22,7 +22,7 @@ from bythand.problem import Convention, Problem, example_names, load_example
 from bythand.render import paper as pp
 from bythand.render import worksheet as ws
 
-EPS = 1e-6
+EPS = 1e-3  # the layout data is rounded to a thousandth of a millimetre
 CONVENTIONS: tuple[Convention, ...] = ("columns", "rows")
 
 
@@ -48,10 +48,28 @@ def random_cases() -> Iterator[tuple[str, ws.Sheet, str, bool]]:
         yield f"random-{i}-{sid}", sheet_of(problem.in_convention(convention), sid), paper, not custom
 
 
-CASES = [
-    (f"{name}-{conv}-{paper}", sheet_of(load_example(name).in_convention(conv), name), paper, True)
-    for name, conv, paper in itertools.product(example_names(), CONVENTIONS, pp.PAPERS)
-] + list(random_cases())
+def embedded() -> list[tuple[str, Problem]]:
+    """Problems that start from tokens (step 0: X = embed + P), from the embedding tests."""
+    from test_embed import IDS, WORDS
+
+    from bythand.problem import parse_problem_text
+
+    return [
+        (n, parse_problem_text(text, f"{n}.toml", "toml")) for n, text in (("words", WORDS), ("ids", IDS))
+    ]
+
+
+CASES = (
+    [
+        (f"{name}-{conv}-{paper}", sheet_of(load_example(name).in_convention(conv), name), paper, True)
+        for name, conv, paper in itertools.product(example_names(), CONVENTIONS, pp.PAPERS)
+    ]
+    + [
+        (f"{name}-{conv}-{paper}", sheet_of(problem.in_convention(conv), name), paper, True)
+        for (name, problem), conv, paper in itertools.product(embedded(), CONVENTIONS, pp.PAPERS)
+    ]
+    + list(random_cases())
+)
 
 
 def rect(box: dict[str, Any]) -> tuple[float, float, float, float]:
@@ -102,7 +120,7 @@ def test_boxes_fit_their_values_and_the_page(name: str, sheet: ws.Sheet, paper: 
             )
     # each matrix once (and the copies once), X once, each head's crosses on one page
     drawn = [(b["name"], b["kind"]) for page in pages for b in page["boxes"]]
-    assert len(drawn) == len(set(drawn)) and [n for n, _ in drawn].count("X") == 1
+    assert len(drawn) == len(set(drawn)) and len([k for _, k in drawn if k in ("X", "Xsum")]) == 1
     heads = len(sheet.trace.problem.heads)
     if own_sizes and heads > 1 and sheet.trace.options.convention == "columns":
         for h in range(1, heads + 1):
@@ -252,6 +270,7 @@ def test_box_titles_fit_at_full_size() -> None:
     sheets = []
     for convention in CONVENTIONS:
         sheets += [sheet_of(load_example(n).in_convention(convention), n) for n in example_names()]
+        sheets += [sheet_of(p.in_convention(convention), n) for n, p in embedded()]
         for level in DIFFICULTIES:
             for sid, problem in class_set(make_params(difficulty=level, mask="causal", heads=2), 3, 1):
                 sheets.append(sheet_of(problem.in_convention(convention), sid))
@@ -264,8 +283,9 @@ def test_box_titles_fit_at_full_size() -> None:
         assert t["natural"] <= t["room"] + EPS, t
 
 
-CROSSES = {("X", "Q"), ("Qcopy", "S"), ("KT", "S"), ("A", "Z"), ("Vcopy", "Z"), ("WQ", "Q"), ("WK", "K"),
-           ("WV", "V"), ("concat", "O"), ("Zcopy", "O"), ("WO", "O")}  # fmt: skip
+CROSSES = {("X", "Q"), ("Xcopy", "Q"), ("embed", "Xsum"), ("Qcopy", "S"), ("KT", "S"), ("A", "Z"),
+           ("Vcopy", "Z"), ("WQ", "Q"), ("WK", "K"), ("WV", "V"), ("concat", "O"), ("Zcopy", "O"),
+           ("WO", "O")}  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "sheet", "paper", "own_sizes"), CASES[::5], ids=[c[0] for c in CASES[::5]])

@@ -59,6 +59,7 @@ TITLE_MM = {
     "Q": 21.0, "K": 21.0, "V": 21.0, "Qcopy": 18.0, "KT": 11.0, "S": 21.0,
     "scaled": 17.0, "scaled-mask": 44.0, "E": 17.0, "sums": 31.0, "sums-rows": 28.0,
     "A": 17.0, "Vcopy": 18.0, "Z": 19.0, "Zcopy": 18.0, "concat": 40.0, "O": 26.0,
+    "embed": 41.0, "P": 28.0, "Xsum": 27.0, "Xcopy": 18.0,
 }  # fmt: skip
 HEAD_MM = 7.0  # "h2 ·" before a head's title
 
@@ -184,6 +185,8 @@ class Piece:
     rows: range  # ... and grid rows
     widths: list[float]  # mm of each of the panel's grid columns
     heights: list[float]
+    panel_kind: str = ""
+    signs: tuple[tuple[int, int, str], ...] = ()  # the panel's "+" and "=" (step 0), in its grid units
     page: int = 0
     x: float = 0.0  # top-left corner in mm, inside the page's margins
     y: float = 0.0
@@ -218,7 +221,7 @@ class PanelSizes:
         bottom = max(it.bottom for it in items)
         right = max(it.right for it in items)
         return Piece(self.index, self.panel.head, items, range(left, right), range(top, bottom),
-                     self.widths, self.heights)  # fmt: skip
+                     self.widths, self.heights, self.panel.kind, self.panel.signs)  # fmt: skip
 
 
 def panel_sizes(canvas_panels: Sequence[Panel], sizer: Sizer, columns: bool) -> list[PanelSizes]:
@@ -280,11 +283,13 @@ class _Flow:
         self.paper, self.orientation, self.columns = paper, orientation, columns
         self.pages: list[Page] = []
         self.cols: list[list[float]] = []  # this page's columns: [across position, across size, along used]
+        self.band = 0.0  # along the top of this page: step 0 (embed + P = X), over every column
 
     def new_page(self) -> None:
         w, h = content_area(self.paper, self.orientation, not self.pages)
         self.pages.append(Page(self.orientation, w, h))
         self.cols.clear()
+        self.band = 0.0
 
     def frame(self) -> tuple[float, float]:
         page = self.pages[-1]
@@ -307,12 +312,12 @@ class _Flow:
     def open_column(self, size: float) -> list[float]:
         if not self.pages or self.next_at() + size > self.frame()[0] + EPS:
             self.new_page()
-        self.cols.append([self.next_at(), 0.0, 0.0])
+        self.cols.append([self.next_at(), 0.0, self.band])
         return self.cols[-1]
 
     def fits_beside(self, p: Piece) -> bool:
         across, along = self.frame()
-        return self.next_at() + self.dims(p)[0] <= across + EPS and self.dims(p)[1] <= along + EPS
+        return self.next_at() + self.dims(p)[0] <= across + EPS and self.band + self.dims(p)[1] <= along + EPS
 
     def column_below(self, p: Piece) -> list[float] | None:
         across, along = self.frame()
@@ -340,6 +345,10 @@ class _Flow:
             self.new_page()
         n = len(ps.entries)
         whole = ps.piece(0, n)
+        if ps.panel.kind == "embed" and not self.cols and self.fits_beside(whole):
+            self.place(whole, [0.0, 0.0, self.band])  # a band across the page: the crosses go under it
+            self.band += self.dims(whole)[1] + COLUMN_GAP
+            return
         if self.fits_beside(whole):
             self.place(whole, self.open_column(self.dims(whole)[0]))
             return
@@ -397,8 +406,9 @@ def arrange(trace: Trace, paper: str) -> Arrangement:
     cells = Cells(trace)
     groups: list[list[int]] = []
     for k, panel in enumerate(canvas.panels):
-        if panel.kind == "attention" and groups and canvas.panels[groups[-1][-1]].kind == "qkv":
-            groups[-1].append(k)  # a head's attention cross stays with its Q, K, V
+        before = canvas.panels[groups[-1][-1]].kind if groups else None
+        if (before, panel.kind) in (("qkv", "attention"), ("embed", "qkv")):
+            groups[-1].append(k)  # a head's attention cross stays with its Q, K, V (and step 0 with X)
         else:
             groups.append([k])
 
@@ -455,6 +465,7 @@ def boxes(arrangement: Arrangement, trace: Trace, key: bool, fill: frozenset[str
     for page_index, page in enumerate(arrangement.pages):
         top = HEADER if page_index == 0 else STRIP
         out: list[dict[str, Any]] = []
+        signs_out: list[dict[str, Any]] = []
         for run, piece in enumerate(page.pieces):
             xs = [0.0]
             for k in piece.cols:
@@ -477,7 +488,16 @@ def boxes(arrangement: Arrangement, trace: Trace, key: bool, fill: frozenset[str
                     "tw": round(_title_room(piece, it, xs) - xs[c0 - 1], 3),
                     "run": run,  # which uncut run of a cross on the page it belongs to
                 }))  # fmt: skip
-        pages.append({"orientation": page.orientation, "boxes": out})
+            signs = piece.signs if piece.panel_kind == "embed" else ()
+            for row, col, sign in signs:  # step 0's "+" and "=" between its matrices
+                if row in piece.rows and col in piece.cols:
+                    c, r = col - piece.cols.start, row - piece.rows.start
+                    x, y = piece.x + xs[c], top + piece.y + ys[r]
+                    w, h = xs[c + 1] - xs[c], ys[r + 1] - ys[r]
+                    signs_out.append(
+                        {"sign": sign, "x": round(x, 3), "y": round(y, 3), "w": round(w, 3), "h": round(h, 3)}
+                    )
+        pages.append({"orientation": page.orientation, "boxes": out, "signs": signs_out})
     return pages
 
 
@@ -486,13 +506,15 @@ def _box(
 ) -> dict[str, Any]:
     """One matrix as the template draws it: its geometry, labels, colours and the cells shown."""
     name = it.name
-    fill_name = {"Qcopy": "Q", "Vcopy": "V", "Zcopy": "Z"}.get(it.kind, base_name(name))
+    fill_name = {"Qcopy": "Q", "Vcopy": "V", "Zcopy": "Z", "Xcopy": "X", "Xsum": "X"}.get(
+        it.kind, base_name(name)
+    )
     filled = it.given or key or fill_name in fill or (it.kind == "Qcopy" and "KT" in fill)
     row_labels, col_labels = labels(trace, name)
     values = cells.of(name)
     shown = [[c if filled or c.get("masked") else None for c in row] for row in values]
     hue = colour(name)
-    head = None if it.kind in ("X", "C") else it.head  # shared by every head: no "h1 ·" on it
+    head = None if it.kind in ("X", "C", "Xcopy") else it.head  # shared by every head: no "h1 ·" on it
     p = trace.problem
     return {
         "name": name,

@@ -101,6 +101,7 @@ def method(trace: Trace) -> dict[str, Any]:
         "wo": p.WO is not None,
         "exact": trace.exact,
         "convention": o.convention,
+        "positions": "P" in trace.matrices,  # step 0 adds positional encodings
     }
 
 
