@@ -50,7 +50,7 @@ def random_cases() -> Iterator[tuple[str, ws.Sheet, str, bool]]:
 
 def embedded() -> list[tuple[str, Problem]]:
     """Problems that start from tokens (step 0: X = embed + P), from the embedding tests."""
-    from test_embed import IDS, WORDS
+    from test_code import IDS, WORDS
 
     from bythand.problem import parse_problem_text
 
