@@ -148,6 +148,11 @@ def test_page_counts(paper: str) -> None:
     expected = {"self-attention-6x4": 1, "self-attention-6x4-exact": 1, "masked-6x4": 1,
                 "cross-attention-6x4": 1, "multi-head-2x4": 2}  # fmt: skip
     assert {name: page_count(load_example(name), paper) for name in example_names()} == expected
+    rows = {name: page_count(load_example(name).in_convention("rows"), paper) for name in example_names()}
+    if paper == "a4":  # drawn in rows: the same counts on A4; on US letter the 6×4 self-attention takes 2
+        assert rows == expected
+    else:
+        assert rows == expected | {"self-attention-6x4": 2, "self-attention-6x4-exact": 2, "masked-6x4": 2}
     # the multi-head sheet: one page per head, nothing split, X once (on the first)
     pages = pages_of(sheet_of(load_example("multi-head-2x4"), "m"), paper)
     assert [sorted({b["head"] for b in p["boxes"]} - {None}) for p in pages] == [[1], [2]]
