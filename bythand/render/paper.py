@@ -5,7 +5,8 @@ module only sizes those grid rows and columns in millimetres (a cell column as w
 value in it, never under the floor) and flows the crosses onto pages. A cross is cut only between its
 stacked rows, never through a product's cross, and a head's crosses stay on one page where they fit.
 Of all the arrangements tried (portrait or landscape, cuts, box sizes) a sheet gets the fewest pages,
-then the biggest boxes.
+then the fewest cuts, then the biggest boxes. Step 0 (embed + P = X), when there is one, runs across
+the top of the first page.
 """
 
 from __future__ import annotations
