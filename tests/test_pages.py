@@ -111,6 +111,10 @@ def test_boxes_fit_their_values_and_the_page(name: str, sheet: ws.Sheet, paper: 
             # inside the margins, under the header
             assert box["x"] >= -EPS and box["x"] + max(box["w"], box["tw"]) <= width + EPS, where
             assert box["y"] >= top - EPS and box["y"] + box["h"] <= top + height + EPS, where
+        for sign in page["signs"]:  # step 0's + and =: on the page, clear of every box
+            r = (sign["x"], sign["y"], sign["x"] + sign["w"], sign["y"] + sign["h"])
+            assert r[0] >= -EPS and r[2] <= width + EPS and r[1] >= top - EPS and r[3] <= top + height + EPS
+            assert not any(overlap(r, rect(b)) for b in boxes), (name, sign)
         # no two boxes (with their titles and labels) overlap, nor any title another box
         for a, b in itertools.combinations(boxes, 2):
             assert not overlap(rect(a), rect(b)), (name, a["name"], a["kind"], b["name"], b["kind"])
