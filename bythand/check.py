@@ -35,6 +35,7 @@ VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank")
 META_KEYS = ("name", "problem", "sheet", "example")
 BLANKS = ("?", "")
 MINUS_INFINITY = ("-inf", "−inf", "-∞", "−∞", "-infinity", "−infinity")
+ANSWER_SUFFIXES = (".toml", ".json", ".xlsx")  # what check takes from a folder
 FLOAT_SLACK = 1e-9  # an exact answer matches a decimal truth up to the float's own rounding
 
 
@@ -49,6 +50,7 @@ class Answer:
     text: str
     value: Fraction | float  # a float only for −∞, a masked score
     decimals: int | None  # decimal places written, or None for an integer or a fraction
+    unreadable: str | None = None  # why a cell cannot be read (a spreadsheet made it a date): always wrong
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,11 @@ def parse_answers_text(text: str, path: str, kind: str) -> Answers:
 
 
 def load_answers(path: Path) -> Answers:
-    """Read an answers file (.json as JSON, anything else as TOML)."""
+    """Read an answers file (.xlsx as a worksheet workbook, .json as JSON, anything else as TOML)."""
+    if path.suffix.lower() == ".xlsx":
+        from .xlsx_answers import load_xlsx_answers  # openpyxl loads only for workbooks
+
+        return load_xlsx_answers(path)
     text = _read_text(path)
     return parse_answers_text(text, str(path), "json" if path.suffix.lower() == ".json" else "toml")
 
@@ -284,10 +290,10 @@ def answer_files(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".toml", ".json")
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in ANSWER_SUFFIXES
             )
             if not found:
-                raise AnswersError(f"{path}: the folder has no .toml or .json answers files")
+                raise AnswersError(f"{path}: the folder has no .toml, .json or .xlsx answers files")
             files.extend(found)
         else:
             files.append(path)
@@ -378,6 +384,8 @@ def _grid(trace: Trace, name: str, rows: list[list[Answer | None]]) -> list[list
 
 def matches(answer: Answer, target: Number, rules: Rules) -> bool:
     """Fair comparison: integers and fractions exact, decimals within half a unit of their last place."""
+    if answer.unreadable is not None:
+        return False
     answer_masked = isinstance(answer.value, float)
     target_masked = isinstance(target, float) and target == MASKED
     if answer_masked or target_masked:
@@ -409,7 +417,7 @@ def _merge(base: Matrix, written: list[list[Answer | None]]) -> Matrix:
     out = base.copy()
     for i, row in enumerate(written):
         for j, a in enumerate(row):
-            if a is not None:
+            if a is not None and a.unreadable is None:
                 out[i, j] = a.value if is_exact(out) else float(a.value)  # keep the trace's number domain
     return out
 
@@ -486,6 +494,7 @@ def _grade(
     rows: list[tuple[CellResult, ...]] = []
     first_wrong: Cell | None = None
     too_short: str | None = None  # a decimal refused for its places alone deserves a word why
+    unreadable: str | None = None
     for i, line in enumerate(written):
         out: list[CellResult] = []
         for j, a in enumerate(line):
@@ -500,6 +509,7 @@ def _grade(
             else:
                 verdict = "wrong"
                 first_wrong = first_wrong or Cell(name, i, j)
+                unreadable = unreadable or a.unreadable
                 if too_short is None and _only_too_short(a, (expected, mine), rules):
                     too_short = a.text
             out.append(CellResult(verdict, None if a is None else a.text, expected, mine))
@@ -511,6 +521,8 @@ def _grade(
             f"(a decimal needs at least {rules.decimals} {places} unless the value is whole; "
             f"{too_short} has fewer)",
         )
+    if unreadable is not None:
+        work += (f"({unreadable})",)
     return StepResult(name, _step_number(trace, name), tuple(rows), work)
 
 

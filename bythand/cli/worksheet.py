@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from ..errors import ProblemError
 from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, write_atomic
@@ -50,7 +50,7 @@ def worksheet(
     ] = None,
     paper: Annotated[str, opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
     output_format: Annotated[
-        str | None, opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
+        str | None, opt("pdf, png, svg, typ or xlsx (a workbook).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
     ] = None,
     output: Annotated[
         str | None,
@@ -74,6 +74,9 @@ def worksheet(
     )
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
     docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only, named=output is not None)
+    if fmt == "xlsx":
+        _write_workbooks(docs, fills, paper, force, problem, sheet is None and not random)
+        return
     paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     for path in paths:  # refuse before compiling anything: all the files or none
         check_writable(path, force)
@@ -89,9 +92,11 @@ def worksheet(
 
 def _worksheet_target(
     output: str | None, output_format: str | None, sheets: list[Any]
-) -> tuple[OutputFormat, Path, bool]:
+) -> tuple[OutputFormat | Literal["xlsx"], Path, bool]:
     """(format, path without suffix, one file per sheet?) from -o and --format."""
-    from ..render.worksheet import FORMATS
+    from ..render.worksheet import FORMATS as PRINTED
+
+    FORMATS = (*PRINTED, "xlsx")  # the printed formats and the workbook
 
     fmt = cast("OutputFormat | None", choice(output_format, FORMATS, "--format") if output_format else None)
     if output is None:
@@ -112,3 +117,35 @@ def _worksheet_target(
     if suffix:  # z.docx would silently become z.docx.pdf
         raise ProblemError(f"-o {output}: worksheets are written as {', '.join(FORMATS)}, not .{suffix}")
     return fmt or "pdf", path, False
+
+
+def _write_workbooks(
+    docs: list[Any], fills: frozenset[str], paper: str, force: bool, problem: Path | None, example: bool
+) -> None:
+    """--format xlsx: one workbook per sheet (and its key), each recording the problem it holds."""
+    from ..render.xlsx import worksheet_workbook
+
+    for doc in docs:
+        if len(doc.sheets) > 1:
+            raise ProblemError(
+                f"{doc.path}.xlsx: a workbook holds one sheet; give -o DIR/ for one workbook per sheet"
+            )
+    paths = [doc.path.with_name(f"{doc.path.name}.xlsx") for doc in docs]
+    for path in paths:  # all the files or none
+        check_writable(path, force)
+    for doc, path in zip(docs, paths, strict=True):
+        (s,) = doc.sheets
+        reference = (
+            ("problem", os.path.relpath(problem, path.parent))
+            if problem is not None
+            else ("example", s.sheet_id) if example else ("sheet", s.sheet_id)
+        )
+        content = worksheet_workbook(
+            s.trace, s.sheet_id, reference, f"bythand check {path.name}", doc.key, fills, paper
+        )
+        write_atomic(path, content, force)
+    print(
+        f"Wrote {', '.join(str(p) for p in paths)}"
+        if len(paths) <= 4
+        else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
+    )
