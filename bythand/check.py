@@ -568,6 +568,10 @@ def grade_files(
     for file in files:
         try:
             answers = load_answers(file)
+            if problem is not None and file.suffix.lower() == ".xlsx":  # a workbook names its own problem
+                from .xlsx_answers import check_same_problem
+
+                check_same_problem(answers, problem)
             # the problem's own method, then the one the answers file records, then the flags
             recorded = answers.options
             chosen = problem_for(answers, problem, convention, heads).with_options(

@@ -15,11 +15,14 @@ import re
 import zipfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .check import Answer, Answers, AnswersError, _parse_cell
+from .check import Answer, Answers, AnswersError, _parse_cell, named_answers_problem
 from .numbers import NumberError, parse_number
 from .render.xlsx import RECORD_SHEET, RECORD_VERSION
+
+if TYPE_CHECKING:
+    from .problem import Problem
 
 DATE_HINT = "type fractions as text (the answer cells are formatted as text; paste values only)"
 OPTION_KEYS = ("convention", "scale", "exp", "mask")
@@ -243,3 +246,33 @@ def load_xlsx_answers(path: Path) -> Answers:
         record.get("example") or None,
         options,
     )
+
+
+def check_same_problem(answers: Answers, given: Path | Problem) -> None:
+    """A workbook prints its own problem: one named on the command line must have the same givens."""
+    from .problem import Problem, load_problem
+
+    own = named_answers_problem(answers)
+    if own is None and answers.problem is not None:
+        own = load_problem(answers.problem)
+    other = given if isinstance(given, Problem) else load_problem(given)
+    if own is None or _givens(own) == _givens(other):
+        return
+    what = (
+        f"sheet {answers.sheet}"
+        if answers.sheet
+        else f"example {answers.example}"
+        if answers.example
+        else f"the problem {answers.problem}"
+    )
+    raise AnswersError(
+        f"{answers.path}: the workbook is {what}, but the command line names another problem "
+        f"({other.source}); leave that out: a workbook names its own problem"
+    )
+
+
+def _givens(problem: Problem) -> str:
+    """The givens of a problem, written the same way whatever its convention."""
+    p = problem.in_convention("columns")
+    parts = [p.X, *(m for h in p.heads for m in (h.WQ, h.WK, h.WV)), p.C, p.WO]
+    return repr([None if m is None else m.tolist() for m in parts])
