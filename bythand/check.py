@@ -289,9 +289,7 @@ def answer_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in ANSWER_SUFFIXES
-            )
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in ANSWER_SUFFIXES)
             if not found:
                 raise AnswersError(f"{path}: the folder has no .toml, .json or .xlsx answers files")
             files.extend(found)

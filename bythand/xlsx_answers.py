@@ -24,7 +24,7 @@ from .render.xlsx import RECORD_SHEET, RECORD_VERSION
 if TYPE_CHECKING:
     from .problem import Problem
 
-DATE_HINT = "type fractions as text (the answer cells are formatted as text; paste values only)"
+DATE_HINT = "type fractions as text"
 OPTION_KEYS = ("convention", "scale", "exp", "mask")
 MAX_BYTES = 20_000_000  # a worksheet workbook is tens of kilobytes; refuse to unpack a huge file
 
@@ -163,7 +163,7 @@ def read_cell(value: Any, number_format: str, where: str) -> Answer | None:
             shown = value.date().isoformat()
         else:
             shown = str(value) if isinstance(value, datetime.timedelta) else value.isoformat()
-        return Answer(shown, Fraction(0), None, unreadable=f"{where} became a date ({shown}); {DATE_HINT}")
+        return Answer(shown, Fraction(0), None, unreadable=f"{where} became a date ({shown}): {DATE_HINT}")
     if isinstance(value, bool):
         word = str(value).upper()
         return Answer(word, Fraction(0), None, unreadable=f"{where} holds {word}, not a number")
@@ -221,7 +221,7 @@ def load_xlsx_answers(path: Path) -> Answers:
             row: list[Answer | None] = []
             for j in range(it["cols"]):
                 c = cells.get((it["row"] + i, it["col"] + j))
-                where = f"{name} row {i + 1}, column {j + 1} (cell {_ref(it['row'] + i, it['col'] + j)})"
+                where = f"{name}[{i + 1},{j + 1}] (cell {_ref(it['row'] + i, it['col'] + j)})"
                 row.append(None if c is None else read_cell(c.value, c.number_format, where))
             rows.append(row)
         matrices[name] = rows

@@ -227,7 +227,7 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
         (
             ("run", "--format", "pdf"),
             "Error: --format: unknown value 'pdf' "
-            "(choose terminal, plain, json, markdown, latex, html, svg, csv)",
+            "(choose terminal, plain, json, markdown, latex, html, svg, csv, xlsx)",
         ),
         (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 11"),
         (("run", "--step", "10"), "Error: --step: this problem has steps 1 to 9"),

@@ -138,7 +138,9 @@ def _write_workbooks(
         reference = (
             ("problem", os.path.relpath(problem, path.parent))
             if problem is not None
-            else ("example", s.sheet_id) if example else ("sheet", s.sheet_id)
+            else ("example", s.sheet_id)
+            if example
+            else ("sheet", s.sheet_id)
         )
         content = worksheet_workbook(
             s.trace, s.sheet_id, reference, f"bythand check {path.name}", doc.key, fills, paper
