@@ -73,16 +73,22 @@ def _grid(sheet: Any) -> dict[tuple[int, int], Any]:
     return cells
 
 
-def _record(path: Path, workbook: Any) -> dict[str, str]:
+def _record(path: Path, workbook: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The hidden record's entries, and where each matrix sits."""
     if RECORD_SHEET not in workbook.sheetnames:
         raise AnswersError(
             f"{path}: has no bythand record (its hidden sheet {RECORD_SHEET!r}); "
             "check reads workbooks made by bythand worksheet --format xlsx"
         )
     record: dict[str, str] = {}
+    matrices: list[str] = []
     for row in workbook[RECORD_SHEET].iter_rows(min_row=2, max_col=2, values_only=True):
         if row and isinstance(row[0], str):
-            record[row[0]] = "" if len(row) < 2 or row[1] is None else str(row[1])
+            value = "" if len(row) < 2 or row[1] is None else str(row[1])
+            if row[0] == "matrix":
+                matrices.append(value)
+            else:
+                record[row[0]] = value
     if record.get("bythand") != RECORD_VERSION:
         raise AnswersError(f"{path}: its bythand record is missing or from another version of bythand")
     if record.get("kind") == "live":
@@ -90,9 +96,13 @@ def _record(path: Path, workbook: Any) -> dict[str, str]:
             f"{path}: is a live workbook (bythand run --format xlsx), not a worksheet to check; "
             "make one with bythand worksheet --format xlsx"
         )
-    if record.get("kind") not in ("worksheet", "key") or "layout" not in record:
-        raise AnswersError(f"{path}: its bythand record is damaged (the hidden sheet {RECORD_SHEET!r})")
-    return record
+    damaged = AnswersError(f"{path}: its bythand record is damaged (the hidden sheet {RECORD_SHEET!r})")
+    if record.get("kind") not in ("worksheet", "key") or not matrices:
+        raise damaged
+    try:
+        return record, [json.loads(m) for m in matrices]
+    except json.JSONDecodeError:
+        raise damaged from None
 
 
 def _text(value: Any) -> str:
@@ -195,11 +205,7 @@ def load_xlsx_answers(path: Path) -> Answers:
     """The answers of a filled worksheet workbook, with its name, problem and method from its record."""
     workbook = _open(path)
     try:
-        record = _record(path, workbook)
-        try:
-            items: list[dict[str, Any]] = json.loads(record["layout"])
-        except json.JSONDecodeError:
-            raise AnswersError(f"{path}: its bythand record is damaged (the layout)") from None
+        record, items = _record(path, workbook)
         tab = record.get("tab", "")
         if tab not in workbook.sheetnames:  # renamed: the first sheet that is not the record
             others = [n for n in workbook.sheetnames if n != RECORD_SHEET]

@@ -30,6 +30,7 @@ def write(folder: Path, name: str, data: str | bytes) -> Path:
 
 # Start-up: each command loads only what it needs (the timings themselves are in benchmarks/)
 
+XLSX = ("openpyxl", "xlsxwriter", "bythand.render.xlsx", "bythand.xlsx_answers")  # only for workbooks
 LOADED_BY = (
     "import sys\nfrom bythand.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
     "print(' '.join(sorted(sys.modules)))"
@@ -39,12 +40,14 @@ LOADED_BY = (
 @pytest.mark.parametrize(
     ("args", "never"),
     [
-        (["--help"], {"numpy", "rich", "typst"}),
-        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check"}),
-        (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
-        (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal"}),
-        (["worksheet", "--help"], {"typst", "numpy"}),
-        (["examples"], {"typst"}),
+        (["--help"], {"numpy", "rich", "typst", *XLSX}),
+        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check", *XLSX}),
+        (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
+        (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
+        (["worksheet", "--help"], {"typst", "numpy", *XLSX}),
+        (["examples"], {"typst", *XLSX}),
+        (["check", "--help"], {"typst", *XLSX}),
+        (["check", "--template"], {"typst", *XLSX}),
     ],
 )
 def test_a_command_loads_only_what_it_needs(args: list[str], never: set[str]) -> None:

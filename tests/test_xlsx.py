@@ -11,6 +11,7 @@ import json
 import math
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -39,9 +40,10 @@ NO_SOFFICE = "LibreOffice (soffice) is not installed here; .ci/run installs libr
 def record(path: Path) -> dict[str, Any]:
     """The workbook's hidden record, with its layout parsed."""
     wb = openpyxl.load_workbook(path)
-    rows = {r[0]: r[1] for r in wb[RECORD_SHEET].iter_rows(min_row=2, max_col=2, values_only=True)}
-    rows["layout"] = json.loads(rows["layout"])
-    return rows
+    rows = list(wb[RECORD_SHEET].iter_rows(min_row=2, max_col=2, values_only=True))
+    out: dict[str, Any] = {key: value for key, value in rows if key != "matrix"}
+    out["layout"] = [json.loads(value) for key, value in rows if key == "matrix"]
+    return out
 
 
 def item(path: Path, name: str) -> dict[str, Any]:
@@ -543,3 +545,25 @@ def test_a_class_folder_mixes_workbooks_toml_and_json(cli: Runner, key: Path, tm
     assert sorted(rows) == ["ada.xlsx", "bob.toml", "broken.xlsx", "cy.json"]
     assert rows["ada.xlsx"]["summary"]["correct"] == 128
     assert "is not" in rows["broken.xlsx"]["error"]
+
+
+def loaded(*args: str) -> set[str]:
+    """The modules a fresh `bythand ARGS...` has loaded when it ends."""
+    code = (
+        "import sys\nfrom bythand.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return set(done.stdout.split("\n")[-2].split())
+
+
+def test_each_xlsx_library_loads_only_where_it_is_needed(tmp_path: Path) -> None:
+    live = loaded("run", "-f", "xlsx", "-o", str(tmp_path / "live.xlsx"))
+    assert "xlsxwriter" in live and "openpyxl" not in live  # written by XlsxWriter alone
+    assert (tmp_path / "live.xlsx").exists()
+    toml = tmp_path / "a.toml"
+    toml.write_text('example = "self-attention-6x4"\nQ = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]', "utf-8")
+    assert not {"openpyxl", "xlsxwriter", "bythand.xlsx_answers"} & loaded("check", str(toml))
+    sheet = loaded("worksheet", "-f", "xlsx", "-o", str(tmp_path / "w.xlsx"))
+    assert "xlsxwriter" in sheet and not {"openpyxl", "typst"} & sheet
+    assert "openpyxl" in loaded("check", str(tmp_path / "w.xlsx"))

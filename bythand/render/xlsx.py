@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
@@ -247,11 +247,15 @@ def _setup_page(ws: Worksheet, rows: int, cols: int, footer: str, paper: str = "
     ws.hide_gridlines(2)
 
 
-def _record(workbook: Workbook, entries: dict[str, str]) -> None:
-    """The hidden sheet: one key and its value per row (read back by check)."""
+def _record(workbook: Workbook, entries: dict[str, str], matrices: Sequence[dict[str, Any]] = ()) -> None:
+    """The hidden sheet: one key and its value per row, then one row per matrix (read back by check).
+
+    A matrix per row keeps every cell far below a spreadsheet's 32,767 characters, whatever the size."""
     ws = workbook.add_worksheet(RECORD_SHEET)
     ws.write_string(0, 0, "This sheet is bythand's record of the workbook; check reads it. Do not edit it.")
-    for r, (key, value) in enumerate(entries.items(), start=1):
+    rows = [*entries.items()]
+    rows += [("matrix", json.dumps(m, ensure_ascii=False, separators=(",", ":"))) for m in matrices]
+    for r, (key, value) in enumerate(rows, start=1):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, value)
     ws.hide()
@@ -339,8 +343,8 @@ def worksheet_workbook(
             "exp": o.exp,
             "mask": o.mask,
             "name cell": _ref(*NAME_CELL),
-            "layout": json.dumps(layout_record, ensure_ascii=False, separators=(",", ":")),
         },
+        layout_record,
     )
     workbook.close()
     return buffer.getvalue()
