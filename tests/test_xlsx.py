@@ -567,3 +567,23 @@ def test_each_xlsx_library_loads_only_where_it_is_needed(tmp_path: Path) -> None
     sheet = loaded("worksheet", "-f", "xlsx", "-o", str(tmp_path / "w.xlsx"))
     assert "xlsxwriter" in sheet and not {"openpyxl", "typst"} & sheet
     assert "openpyxl" in loaded("check", str(tmp_path / "w.xlsx"))
+
+
+def test_same_inputs_give_the_same_bytes_and_heads_share_x(tmp_path: Path) -> None:
+    trace = walk(load_example("multi-head-2x4"))
+    ref = ("example", "multi-head-2x4")
+    first = worksheet_workbook(trace, "multi-head-2x4", ref, "bythand check m.xlsx")
+    assert first == worksheet_workbook(trace, "multi-head-2x4", ref, "bythand check m.xlsx")
+    assert live_workbook(trace, "x") == live_workbook(trace, "x")
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(first)
+    titles = {it["name"]: it["title"] for it in record(path)["layout"]}
+    assert titles["X"] == "1  X (given)"  # one X for both heads
+    assert titles["h2.S"] == "4  h2 · S = Kᵀ·Q" and titles["O"] == "11  O = W_O·concat"
+    ws = openpyxl.load_workbook(path)["Worksheet"]
+    q, copy = item(path, "h1.Q"), next(it for it in record(path)["layout"] if it["kind"] == "Qcopy")
+    q_cell = ws.cell(*at(q, 1, 2)).coordinate
+    assert ws.cell(*at(copy, 1, 2)).value == f'=IF({q_cell}="","",{q_cell})'  # the copy follows the answer
+    key = tmp_path / "k.xlsx"
+    key.write_bytes(worksheet_workbook(trace, "multi-head-2x4", ref, "x", key=True))
+    assert "bythand check FOLDER --csv grades.csv" in str(openpyxl.load_workbook(key)["Answer key"]["A4"].value)

@@ -94,7 +94,7 @@ def title(trace: Trace, item: Item) -> str:
         "Vcopy": "V (copy)", "Z": "Z = V·A" if cols else "Z = A·V", "Zcopy": "Z (copy)",
         "concat": "concat: the heads' Z", "O": f"O = W_O·{operand}" if cols else f"O = {operand}·W_O",
     }  # fmt: skip
-    head = f"h{item.head} · " if item.head is not None else ""
+    head = f"h{item.head} · " if item.head is not None and item.kind not in ("X", "C") else ""  # X is shared
     return f"{item.step}  {head}{formulas[item.kind]}"
 
 
@@ -369,7 +369,10 @@ def _header(ws: Worksheet, styles: _Styles, trace: Trace, sheet_id: str, check_l
     )  # fmt: skip
     ws.write_string(2, 0, f"Sheet {sheet_id} · {method_text(trace)}", small)
     how = (
-        "Type each answer in its white cell: an integer, a fraction such as 9/46, or a decimal with at "
+        "The answer key: every step worked. Grade the workbooks handed in with: "
+        "bythand check FOLDER --csv grades.csv"
+        if key
+        else "Type each answer in its white cell: an integer, a fraction such as 9/46, or a decimal with at "
         f"least 2 places. Hand in this file; it is checked with: {check_line}"
     )
     ws.write_string(3, 0, how, small)
