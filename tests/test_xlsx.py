@@ -588,3 +588,16 @@ def test_same_inputs_give_the_same_bytes_and_heads_share_x(tmp_path: Path) -> No
     key.write_bytes(worksheet_workbook(trace, "multi-head-2x4", ref, "x", key=True))
     how = str(openpyxl.load_workbook(key)["Answer key"]["A4"].value)
     assert "bythand check FOLDER --csv grades.csv" in how
+
+
+def test_the_method_flags_are_recorded_and_graded_with(cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / "plain.xlsx"
+    assert cli("worksheet", "--no-approx", "--key-only", "-f", "xlsx", "-o", str(out)).code == 0
+    rec = record(out)
+    method = (rec["example"], rec["scale"], rec["exp"], rec["mask"])
+    assert method == ("self-attention-6x4", "sqrt", "e", "none")
+    a = item(out, "A")
+    ws = openpyxl.load_workbook(out)["Answer key"]
+    assert ws.cell(*at(a, 0, 0)).value == "0.26"  # e^x and ÷√3: decimals, not the tricks' 9/46
+    result = cli("check", str(out), "--format", "json")
+    assert result.code == 0, result.out  # graded with √d_k and e, as the workbook records
