@@ -165,7 +165,7 @@ TASKS = [
         available=supports_xlsx,
     ),
     Task(
-        "bythand check on 200 filled workbooks",
+        "bythand check on 200 filled xlsx workbooks",
         lambda d: [*bythand(), "check", str(d / "workbooks"), "--format", "plain"],
         seconds=5.0,
         available=supports_xlsx,
@@ -221,12 +221,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs per figure (the median is reported)")
     parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
+    parser.add_argument("--only", metavar="TEXT", help="only the tasks whose name contains TEXT")
     args = parser.parse_args()
+    if args.only and args.write:
+        parser.error("--write records the whole table; leave out --only")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         prepare(folder)
         rows = []
-        for task in TASKS:
+        for task in [t for t in TASKS if args.only is None or args.only in t.name]:
             if not task.available():
                 rows.append(f"| {task.name} | n/a | | | not in this version |")
                 continue

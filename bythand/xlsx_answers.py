@@ -111,6 +111,8 @@ def _text(value: Any) -> str:
 
 def _same_number(value: Any, exact: str) -> bool:
     """A given cell still holds the value the sheet was printed with."""
+    if type(value) is int and exact.lstrip("-").isdigit():  # the usual given: a small integer, quickly
+        return value == int(exact)
     try:
         want, _ = parse_number("-inf" if exact == "-inf" else exact)
     except NumberError:

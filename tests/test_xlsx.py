@@ -155,7 +155,9 @@ def live_cases() -> dict[str, Problem]:
         "cross": load_example("cross-attention-6x4"),
         "two-heads-wo": load_example("multi-head-2x4"),
         "two-heads-rows": load_example("multi-head-2x4").in_convention("rows"),
-    }
+        "one-head-wo": Problem(classic.X, classic.WQ, classic.WK, classic.WV, options=classic.options,
+                               WO=[[1, 0, 1], [0, 1, -1]]),
+    }  # fmt: skip
 
 
 def edited(problem: Problem) -> tuple[Problem, list[tuple[str, int, int, int]]]:
