@@ -285,11 +285,15 @@ def looks_like_problem(path: Path) -> bool:
 
 
 def answer_files(paths: Sequence[Path]) -> list[Path]:
-    """The answers files named, with each folder opened to its .toml and .json files."""
+    """The answers files named, with each folder opened to its .toml, .json and .xlsx files."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in ANSWER_SUFFIXES)
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in ANSWER_SUFFIXES and not p.name.startswith("~$")
+            )  # ~$NAME.xlsx: the lock file Excel keeps beside a workbook it has open
             if not found:
                 raise AnswersError(f"{path}: the folder has no .toml, .json or .xlsx answers files")
             files.extend(found)

@@ -541,6 +541,7 @@ def test_a_class_folder_mixes_workbooks_toml_and_json(cli: Runner, key: Path, tm
     (folder / "cy.json").write_text('{"example": "self-attention-6x4", "Q": [["?", "?", "?", "?"]]}', "utf-8")
     (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
     (folder / "notes.txt").write_text("ignored", encoding="utf-8")
+    (folder / "~$ada.xlsx").write_bytes(b"\x00" * 165)  # Excel's lock file while ada.xlsx is open
     result = cli("check", str(folder), "--format", "json")
     assert result.code == 2  # one file could not be graded; the rest were
     rows = {Path(r["answers"]).name: r for r in json.loads(result.out)}
@@ -603,3 +604,29 @@ def test_the_method_flags_are_recorded_and_graded_with(cli: Runner, tmp_path: Pa
     assert ws.cell(*at(a, 0, 0)).value == "0.26"  # e^x and ÷√3: decimals, not the tricks' 9/46
     result = cli("check", str(out), "--format", "json")
     assert result.code == 0, result.out  # graded with √d_k and e, as the workbook records
+
+
+EXAMPLES = ["self-attention-6x4", "masked-6x4", "cross-attention-6x4", "multi-head-2x4"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_workbook_is_the_shared_layout(tmp_path: Path, name: str) -> None:
+    """One layout for every surface: each matrix sits where layout() puts it, one grid unit a cell."""
+    for convention in ("columns", "rows"):
+        trace = walk(load_example(name).in_convention(convention))
+        for kind, data in (("worksheet", worksheet_workbook(trace, name, ("example", name), "x")),
+                           ("live", live_workbook(trace, name))):  # fmt: skip
+            path = tmp_path / f"{kind}.xlsx"
+            path.write_bytes(data)
+            wb = openpyxl.load_workbook(path)
+            ws = wb["Worksheet" if kind == "worksheet" else "Live"]
+            for it in layout(trace).items():
+                r, c = it.top + HEADER_ROWS + 1, it.left + 1
+                title = ws.cell(r - 2, c - 1).value  # two units above, one to the left: the title
+                assert title.startswith(f"{it.step}  ") and ("(given" in title) == it.given, (kind, it, title)
+                last = ws.cell(r + it.rows - 1, c + it.cols - 1)  # the last cell: filled, or to fill
+                assert last.value is not None or not last.protection.locked, (kind, it.name)
+            if kind == "worksheet":
+                placed = {(m["name"], m["kind"]): (m["row"], m["col"]) for m in record(path)["layout"]}
+                want = {(it.name, it.kind): (it.top + HEADER_ROWS, it.left) for it in layout(trace).items()}
+                assert placed == want
