@@ -630,3 +630,59 @@ def test_the_workbook_is_the_shared_layout(tmp_path: Path, name: str) -> None:
                 placed = {(m["name"], m["kind"]): (m["row"], m["col"]) for m in record(path)["layout"]}
                 want = {(it.name, it.kind): (it.top + HEADER_ROWS, it.left) for it in layout(trace).items()}
                 assert placed == want
+
+
+def python_with_uno() -> str | None:
+    """A Python that has LibreOffice's bridge (Debian's python3-uno), to type as a person does."""
+    for candidate in dict.fromkeys(["/usr/bin/python3", shutil.which("python3") or ""]):
+        if candidate and Path(candidate).exists():
+            done = subprocess.run([candidate, "-c", "import uno"], capture_output=True, check=False)
+            if done.returncode == 0:
+                return candidate
+    return None
+
+
+def test_typed_in_libreoffice_fractions_stay_text_and_a_date_is_named(cli: Runner, tmp_path: Path) -> None:
+    """Typed through LibreOffice's own input line: the text cells keep 9/46; a cell a student reformatted
+    as General turns 9/4 into a date, which check grades as unreadable, and the rest is still graded."""
+    if SOFFICE is None:
+        pytest.skip(NO_SOFFICE)
+    python = python_with_uno()
+    if python is None:
+        pytest.skip("LibreOffice's Python bridge (python3-uno) is not installed; it types into cells")
+    trace = walk(load_example("self-attention-6x4"))
+    blank = tmp_path / "blank.xlsx"
+    blank.write_bytes(worksheet_workbook(trace, "self-attention-6x4", ("example", "self-attention-6x4"), "x"))
+    a, x = item(blank, "A"), item(blank, "X")
+
+    def ref(it: dict[str, Any], i: int, j: int) -> str:
+        return str(openpyxl.utils.get_column_letter(it["col"] + j + 1)) + str(it["row"] + i + 1)
+
+    def general(wb: Any) -> None:  # as if a student pasted a General cell over two answer cells
+        for j in (1, 2):
+            wb["Worksheet"][ref(a, 0, j)].number_format = "General"
+
+    edit(blank, tmp_path / "reformatted.xlsx", general)
+    typing = [["C2", "Grace Hopper"], [ref(x, 0, 0), "5"],  # the Name cell; a locked given
+              [ref(a, 0, 0), "9/46"], [ref(a, 0, 1), "9/4"], [ref(a, 0, 2), "2026-09-04"],
+              [ref(a, 0, 3), "0.0833"], [ref(a, 1, 0), "27/46"], [ref(a, 1, 1), "=9/28"]]  # fmt: skip
+    helper = Path(__file__).with_name("type_in_libreoffice.py")
+    typed = tmp_path / "typed.xlsx"
+    done = subprocess.run(
+        [python, str(helper), str(tmp_path / "profile"), str(tmp_path / "reformatted.xlsx"), str(typed),
+         json.dumps(typing)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and typed.exists(), done.stderr
+    ws = openpyxl.load_workbook(typed)["Worksheet"]
+    assert ws["C2"].value == "Grace Hopper" and ws[ref(x, 0, 0)].value == 2  # the protection held
+    assert ws[ref(a, 0, 0)].value == "9/46" and ws[ref(a, 1, 1)].value == "=9/28"  # text cells keep text
+    assert isinstance(ws[ref(a, 0, 2)].value, datetime.datetime)  # the General cell made a date of it
+    result = cli("check", str(typed), "--format", "json")
+    graded = json.loads(result.out)
+    assert result.code == 1 and graded["name"] == "Grace Hopper"
+    cells = graded["steps"]["A"]["cells"]
+    assert cells[0][0] == cells[0][3] == cells[1][0] == cells[1][1] == "correct"
+    assert cells[0][1] == cells[0][2] == "wrong"  # dates, whatever the fraction was
+    words = " ".join(cli("check", str(typed), "--format", "plain").out.split())
+    assert "became a date (2026-09-04): type fractions as text)" in words  # 9/4 is one too, in en-US
