@@ -13,16 +13,12 @@ import datetime
 import json
 import re
 import zipfile
-from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .check import Answer, Answers, AnswersError, _parse_cell, named_answers_problem
+from .answers import Answers, AnswersError, Unreadable, Written, parse_cell
 from .numbers import NumberError, parse_number
 from .render.xlsx import RECORD_SHEET, RECORD_VERSION
-
-if TYPE_CHECKING:
-    from .problem import Problem
 
 DATE_HINT = "type fractions as text"
 OPTION_KEYS = ("convention", "scale", "exp", "mask")
@@ -166,7 +162,7 @@ def _places(number_format: str) -> int:
     return len(m[1]) if m else 0
 
 
-def read_cell(value: Any, number_format: str, where: str) -> Answer | None:
+def read_cell(value: Any, number_format: str, where: str) -> Written:
     """One answer cell as the spreadsheet stored it; a date or an error value is kept as unreadable."""
     if value is None:
         return None
@@ -175,10 +171,10 @@ def read_cell(value: Any, number_format: str, where: str) -> Answer | None:
             shown = value.date().isoformat()
         else:
             shown = str(value) if isinstance(value, datetime.timedelta) else value.isoformat()
-        return Answer(shown, Fraction(0), None, unreadable=f"{where} became a date ({shown}): {DATE_HINT}")
+        return Unreadable(shown, f"{where} became a date ({shown}): {DATE_HINT}")
     if isinstance(value, bool):
         word = str(value).upper()
-        return Answer(word, Fraction(0), None, unreadable=f"{where} holds {word}, not a number")
+        return Unreadable(word, f"{where} holds {word}, not a number")
     if isinstance(value, float) and value.is_integer() and _places(number_format) == 0:
         value = int(value)  # 3.0 from a number cell is the integer the student typed
     if isinstance(value, float):
@@ -194,13 +190,12 @@ def read_cell(value: Any, number_format: str, where: str) -> Answer | None:
         if "," in text and "." not in text and "/" not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # a decimal comma, as in many languages
         if text.startswith("#"):
-            return Answer(text, Fraction(0), None, unreadable=f"{where} holds the spreadsheet error {text}")
+            return Unreadable(text, f"{where} holds the spreadsheet error {text}")
         value = text
-    try:
-        return _parse_cell(value, where)
-    except AnswersError as exc:
-        shown = str(value)
-        return Answer(shown, Fraction(0), None, unreadable=str(exc))
+    written = parse_cell(value, where)
+    if isinstance(written, Unreadable):
+        return Unreadable(written.text, f"{where}: {written.reason}")
+    return written
 
 
 def load_xlsx_answers(path: Path) -> Answers:
@@ -219,68 +214,58 @@ def load_xlsx_answers(path: Path) -> Answers:
         workbook.close()
     _check_layout(path, cells, items)
     key = record["kind"] == "key"
-    matrices: dict[str, list[list[Answer | None]]] = {}
+    matrices: dict[str, list[list[Written]]] = {}
     for it in items:
         if not (it["role"] == "answer" or (key and it["role"] == "fixed")):
             continue
         name = it["name"]
-        rows: list[list[Answer | None]] = []
+        rows: list[list[Written]] = []
         for i in range(it["rows"]):
-            row: list[Answer | None] = []
+            row: list[Written] = []
             for j in range(it["cols"]):
                 c = cells.get((it["row"] + i, it["col"] + j))
-                where = f"{name}[{i + 1},{j + 1}] (cell {_ref(it['row'] + i, it['col'] + j)})"
+                where = f"cell {_ref(it['row'] + i, it['col'] + j)}"
                 row.append(None if c is None else read_cell(c.value, c.number_format, where))
             rows.append(row)
         matrices[name] = rows
     if not matrices:
         raise AnswersError(f"{path}: the workbook has no answer cells (every step was printed worked)")
-    name_cell = record.get("name cell", "")
-    student = None
-    m = re.fullmatch(r"([A-Z]+)(\d+)", name_cell)
-    if m:
-        col = 0
-        for ch in m[1]:
-            col = col * 26 + ord(ch) - 64
-        student = _text(getattr(cells.get((int(m[2]) - 1, col - 1)), "value", None)) or None
     problem = Path(path).parent / record["problem"] if record.get("problem") else None
     options = {k: record[k] for k in OPTION_KEYS if record.get(k)}
+    fill = frozenset(it["name"] for it in items if it["role"] == "fixed" and not key)  # printed: not graded
     return Answers(
         str(path),
-        student,
+        _name(record, cells),
         problem,
         record.get("sheet") or None,
         matrices,
         record.get("example") or None,
         options,
+        fill=fill,
     )
 
 
-def check_same_problem(answers: Answers, given: Path | Problem) -> None:
-    """A workbook prints its own problem: one named on the command line must have the same givens."""
-    from .problem import Problem, load_problem
-
-    own = named_answers_problem(answers)
-    if own is None and answers.problem is not None:
-        own = load_problem(answers.problem)
-    other = given if isinstance(given, Problem) else load_problem(given)
-    if own is None or _givens(own) == _givens(other):
-        return
-    what = (
-        f"sheet {answers.sheet}"
-        if answers.sheet
-        else f"example {answers.example}"
-        if answers.example
-        else f"the problem {answers.problem}"
-    )
-    raise AnswersError(
-        f"{answers.path}: the workbook is {what}, but the command line names another problem "
-        f"({other.source}); leave that out: a workbook names its own problem"
-    )
+def _name(record: dict[str, str], cells: dict[tuple[int, int], Any]) -> str | None:
+    """What the student typed in the Name cell the record points to."""
+    m = re.fullmatch(r"([A-Z]+)(\d+)", record.get("name cell", ""))
+    if not m:
+        return None
+    col = 0
+    for ch in m[1]:
+        col = col * 26 + ord(ch) - 64
+    return _text(getattr(cells.get((int(m[2]) - 1, col - 1)), "value", None)) or None
 
 
-def _givens(problem: Problem) -> str:
-    """The givens of a problem, written the same way whatever its convention."""
-    p = problem.in_convention("columns")
-    parts = [p.X, *(m for h in p.heads for m in (h.WQ, h.WK, h.WV)), p.C, p.WO]
-    return repr([None if m is None else m.tolist() for m in parts])
+def workbook_name(path: Path) -> str | None:
+    """The Name cell of a workbook that cannot be graded, if it can be read at all (for its row)."""
+    try:
+        workbook = _open(path)
+        try:
+            record, _ = _record(path, workbook)
+            tab = record.get("tab", "")
+            return _name(record, _grid(workbook[tab])) if tab in workbook.sheetnames else None
+        finally:
+            workbook.close()
+    except AnswersError:
+        return None
+

@@ -41,13 +41,30 @@ LOADED_BY = (
     ("args", "never"),
     [
         (["--help"], {"numpy", "rich", "typst", *XLSX}),
-        (["run"], {"typst", "json", "csv", "tempfile", "bythand.explain", "bythand.check", *XLSX}),
+        (
+            ["run"],
+            {
+                "typst",
+                "json",
+                "csv",
+                "tempfile",
+                "bythand.explain",
+                "bythand.check",
+                "bythand.answers",
+                "bythand.roster",
+                *XLSX,
+            },
+        ),
+        (["check", "--help"], {"typst", "numpy", "bythand.check", "bythand.roster", *XLSX}),
+        (["check", "--template"], {"typst", "rich", *XLSX}),
+        (
+            ["worksheet", "--random", "-f", "typ", "-o", "/dev/null/x.typ"],
+            {"typst", "bythand.check", "bythand.roster", *XLSX},
+        ),
         (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
         (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
         (["worksheet", "--help"], {"typst", "numpy", *XLSX}),
         (["examples"], {"typst", *XLSX}),
-        (["check", "--help"], {"typst", *XLSX}),
-        (["check", "--template"], {"typst", *XLSX}),
     ],
 )
 def test_a_command_loads_only_what_it_needs(args: list[str], never: set[str]) -> None:

@@ -24,6 +24,7 @@ import pytest
 from student import work
 
 from bythand import Problem, walk
+from bythand.answers import Unreadable
 from bythand.generate import class_set, make_params
 from bythand.layout import layout
 from bythand.numbers import Matrix, cell, fraction_text
@@ -438,9 +439,9 @@ def test_a_date_is_unreadable_and_the_rest_is_graded(cli: Runner, key: Path, tmp
     result = cli("check", str(dated), "--format", "plain")
     assert result.code == 1, result.err
     words = " ".join(result.out.split())
-    assert "k2 ✓ 27/46 ✓ 9/28 ✗ 2026-09-04 (3/22) ✓ 3/4" in words
-    assert "(A[2,3] (cell Z35) became a date (2026-09-04): type fractions as text)" in words
-    assert words.endswith("127 correct, 0 carried, 1 wrong, 0 blank of 128 cells")
+    assert "k2 ✓ 27/46 ✓ 9/28 ? '2026-09-04' ✓ 3/4" in words
+    assert "Unreadable A[2,3]: cell Z35 became a date (2026-09-04): type fractions as text" in words
+    assert words.endswith("127 correct, 0 carried, 0 wrong, 0 blank, 1 unreadable of 128 cells")
 
 
 def test_numbers_and_odd_text_are_read_as_a_student_means_them(key: Path, tmp_path: Path) -> None:
@@ -452,9 +453,10 @@ def test_numbers_and_odd_text_are_read_as_a_student_means_them(key: Path, tmp_pa
     assert read_cell("0,25", "@", "A").value == Fraction(1, 4)  # type: ignore[union-attr]  # a decimal comma
     assert read_cell("−∞", "@", "A").value == MASKED  # type: ignore[union-attr]
     assert read_cell("?", "@", "A") is None and read_cell(None, "@", "A") is None
-    assert "spreadsheet error #DIV/0!" in (read_cell("#DIV/0!", "General", "A").unreadable or "")  # type: ignore[union-attr]
-    assert "not a number" in (read_cell("abc", "@", "A").unreadable or "")  # type: ignore[union-attr]
-    assert read_cell(True, "General", "A").unreadable == "A holds TRUE, not a number"  # type: ignore[union-attr]
+    error = Unreadable("#DIV/0!", "A holds the spreadsheet error #DIV/0!")
+    assert read_cell("#DIV/0!", "General", "A") == error
+    assert read_cell("abc", "@", "A") == Unreadable("abc", "A: 'abc' is not a number")
+    assert read_cell(True, "General", "A") == Unreadable("TRUE", "A holds TRUE, not a number")
     answers = load_xlsx_answers(key)
     assert answers.example == "self-attention-6x4" and answers.name is None
     assert answers.options == {"convention": "columns", "scale": "floor-half", "exp": "3", "mask": "none"}
@@ -500,9 +502,8 @@ def test_another_problem_on_the_command_line_is_refused(cli: Runner, key: Path) 
     result = cli("check", "--sheet", sid, str(key))
     assert result.code == 2
     assert result.err == (
-        f"Error: {key}: the workbook is example self-attention-6x4, "
-        "but the command line names another problem "
-        f"(sheet {sid}); leave that out: a workbook names its own problem\n"
+        f"Error: {key}: the file names example self-attention-6x4, "
+        f"but it is being graded against sheet {sid}\n"
     )
     assert cli("check", "--example", "self-attention-6x4", str(key)).code == 0  # the same problem is fine
 
@@ -683,6 +684,33 @@ def test_typed_in_libreoffice_fractions_stay_text_and_a_date_is_named(cli: Runne
     assert result.code == 1 and graded["name"] == "Grace Hopper"
     cells = graded["steps"]["A"]["cells"]
     assert cells[0][0] == cells[0][3] == cells[1][0] == cells[1][1] == "correct"
-    assert cells[0][1] == cells[0][2] == "wrong"  # dates, whatever the fraction was
+    assert cells[0][1] == cells[0][2] == "unreadable"  # dates, whatever the fraction was
     words = " ".join(cli("check", str(typed), "--format", "plain").out.split())
-    assert "became a date (2026-09-04): type fractions as text)" in words  # 9/4 is one too, in en-US
+    date = f"Unreadable A[1,3]: cell {ref(a, 0, 2)} became a date (2026-09-04): type fractions as text"
+    assert date in words
+
+
+def test_a_roster_class_in_workbooks(cli: Runner, tmp_path: Path) -> None:
+    names = tmp_path / "names.csv"
+    names.write_text("name,email\nAda Lovelace,ada@example.org\nAlan Turing,alan@example.org\n", "utf-8")
+    out = tmp_path / "sheets"  # made by the command
+    made = cli(
+        "worksheet", "--random", "--seed", "3", "--roster", str(names), "--key", "-f", "xlsx", "-o", f"{out}/"
+    )
+    assert made.code == 0, made.err
+    manifest = (out / "manifest.csv").read_text("utf-8").splitlines()
+    assert manifest[0] == "name,id,email,sheet,file" and len(manifest) == 3
+    ada = manifest[1].split(",")
+    assert ada[0] == "Ada Lovelace" and ada[4] == f"{ada[3]}.xlsx" and (out / ada[4]).exists()
+    sheet = openpyxl.load_workbook(out / ada[4])["Worksheet"]
+    assert sheet["C2"].value == "Ada Lovelace" and not sheet["C2"].protection.locked  # printed, editable
+    handed = tmp_path / "handed-in"
+    handed.mkdir()
+    shutil.copy(out / f"{ada[3]}-key.xlsx", handed / "ada.xlsx")  # Ada hands in a perfect workbook
+    graded = cli("check", str(handed), "--roster", str(out / "manifest.csv"), "--format", "json")
+    assert graded.code != 0  # Alan handed nothing in
+    rows = json.loads(graded.out)
+    first = rows[0]
+    assert first["name"] == "Ada Lovelace" and first["graded_against"] == f"sheet {ada[3]}"
+    assert first["summary"]["correct"] == first["summary"]["total"] == 128
+    assert "no answers file from Alan Turing" in graded.out

@@ -61,5 +61,12 @@ VERDICT_STYLES: dict[str, str] = {
     "carried": "#2F6FD0",  # blue: right from the student's own earlier numbers
     "wrong": "bold #C0392B",  # red
     "blank": "#808080",  # grey, as masked cells
+    "unreadable": "bold #B9770E",  # amber: not a number at all, so neither right nor wrong
 }
-VERDICT_MARKS: dict[str, str] = {"correct": "✓", "carried": "→", "wrong": "✗", "blank": "·"}
+VERDICT_MARKS: dict[str, str] = {
+    "correct": "✓",
+    "carried": "→",
+    "wrong": "✗",
+    "blank": "·",
+    "unreadable": "?",
+}

@@ -270,6 +270,7 @@ def worksheet_workbook(
     key: bool = False,
     fill: frozenset[str] = frozenset(),
     paper: str = "a4",
+    student: str = "",
 ) -> bytes:
     """A worksheet (or its key) as a workbook; `reference` is ("sheet", "example" or "problem", its value)."""
     kind: Kind = "key" if key else "worksheet"
@@ -289,7 +290,7 @@ def worksheet_workbook(
     styles = _Styles(workbook)
     for c, width in enumerate(_column_widths(trace, placed, canvas, text)):
         ws.set_column(c, c, width)
-    _header(ws, styles, trace, sheet_id, check_line, key)
+    _header(ws, styles, trace, sheet_id, check_line, key, student)
     by_name = {p.item.name: p for p in placed if not p.item.copy}
     layout_record: list[dict[str, Any]] = []
     for p in placed:
@@ -356,7 +357,9 @@ def _ref(row: int, col: int) -> str:
     return str(xl_rowcol_to_cell(row, col))
 
 
-def _header(ws: Worksheet, styles: _Styles, trace: Trace, sheet_id: str, check_line: str, key: bool) -> None:
+def _header(
+    ws: Worksheet, styles: _Styles, trace: Trace, sheet_id: str, check_line: str, key: bool, student: str
+) -> None:
     """Title, the Name cell, the sheet id and method, and how to write answers."""
     bold = styles.get(bold=True, font_size=13)
     small = styles.get(font_size=9)
@@ -364,7 +367,7 @@ def _header(ws: Worksheet, styles: _Styles, trace: Trace, sheet_id: str, check_l
     ws.write_string(1, 1, "Name:", styles.get(bold=True, align="right"))
     name_row, name_col = NAME_CELL
     ws.merge_range(
-        name_row, name_col, name_row, name_col + NAME_SPAN - 1, "",
+        name_row, name_col, name_row, name_col + NAME_SPAN - 1, student,  # a roster's name, else blank
         styles.get(locked=False, num_format="@", bottom=1, bg_color="#FFFFFF"),
     )  # fmt: skip
     ws.write_string(2, 0, f"Sheet {sheet_id} · {method_text(trace)}", small)
