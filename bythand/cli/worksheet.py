@@ -75,7 +75,7 @@ def worksheet(
     ] = None,
     force: Annotated[bool, opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
 ) -> None:
-    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
+    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG, typst or xlsx)."""
     from ..render import worksheet as ws
 
     students = _roster(roster, random, count) if roster is not None else None
