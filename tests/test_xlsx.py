@@ -714,3 +714,11 @@ def test_a_roster_class_in_workbooks(cli: Runner, tmp_path: Path) -> None:
     assert first["name"] == "Ada Lovelace" and first["graded_against"] == f"sheet {ada[3]}"
     assert first["summary"]["correct"] == first["summary"]["total"] == 128
     assert "no answers file from Alan Turing" in graded.out
+
+
+def test_paper_sizes(cli: Runner, tmp_path: Path) -> None:
+    assert cli("worksheet", "-f", "xlsx", "--paper", "us-letter", "-o", str(tmp_path / "l.xlsx")).code == 0
+    assert openpyxl.load_workbook(tmp_path / "l.xlsx")["Worksheet"].page_setup.paperSize == 1  # Letter
+    bad = cli("worksheet", "-f", "xlsx", "--paper", "b5", "-o", str(tmp_path / "b.xlsx"))
+    assert bad.err == "Error: --paper: unknown paper 'b5' (choose a4 or us-letter)\n" and bad.code == 2
+    assert not (tmp_path / "b.xlsx").exists()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import BythandError
 from ..layout import Canvas, Item, layout, sizes
 from ..numbers import Matrix, NumberMode, cell, format_number, fraction_text
 from ..walk import MASKED, Trace
@@ -240,7 +241,7 @@ def _setup_page(ws: Worksheet, rows: int, cols: int, footer: str, paper: str = "
     """Print on the paper, the whole width on one page, with the sheet id in the footer."""
     ws.print_area(0, 0, rows - 1, cols - 1)
     ws.fit_to_pages(1, 0)
-    ws.set_paper(PAPER_CODES.get(paper, PAPER_CODES["a4"]))
+    ws.set_paper(PAPER_CODES[paper])
     ws.set_portrait()
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer(f"&L{footer.replace('&', '&&')}&Rpage &P of &N")
@@ -273,6 +274,8 @@ def worksheet_workbook(
     student: str = "",
 ) -> bytes:
     """A worksheet (or its key) as a workbook; `reference` is ("sheet", "example" or "problem", its value)."""
+    if paper not in PAPER_CODES:
+        raise BythandError(f"--paper: unknown paper {paper!r} (choose a4 or us-letter)")
     kind: Kind = "key" if key else "worksheet"
     canvas = layout(trace)
     placed = _placed(canvas, fill, kind)
@@ -317,17 +320,7 @@ def worksheet_workbook(
                 ws.write_string(row, col, exact_text(v).replace("-", MINUS_SIGN), styles.cell(hue, "given"))
             else:
                 ws.write_string(row, col, text(it, i, j), styles.cell(hue, p.role))
-        entry: dict[str, Any] = {
-            "name": it.name, "kind": it.kind, "role": p.role, "row": p.top, "col": p.left,
-            "rows": it.rows, "cols": it.cols, "title": title(trace, it),
-            "row labels": labels(trace, it.name)[0], "col labels": labels(trace, it.name)[1],
-        }  # fmt: skip
-        if p.role == "given":
-            entry["values"] = [[exact_text(cell(trace[it.name], i, j)) for j in range(it.cols)]
-                               for i in range(it.rows)]  # fmt: skip
-        elif p.role == "fixed" and not key:  # steps printed worked (--fill): kept as shown
-            entry["shown"] = [[text(it, i, j) for j in range(it.cols)] for i in range(it.rows)]
-        layout_record.append(entry)
+        layout_record.append(_entry(trace, p, text, key))
     rows, cols = canvas.height + HEADER_ROWS, max(canvas.width, NAME_CELL[1] + NAME_SPAN + 1)
     _setup_page(ws, rows, cols, f"bythand · {sheet_id}" + (" · answer key" if key else ""), paper)
     ws.protect()  # no password: it only keeps the layout from being broken by accident
@@ -349,6 +342,22 @@ def worksheet_workbook(
     )
     workbook.close()
     return buffer.getvalue()
+
+
+def _entry(trace: Trace, p: Placed, text: Any, key: bool) -> dict[str, Any]:
+    """A matrix in the record: where it sits, its title and labels, and the values check verifies."""
+    it = p.item
+    entry: dict[str, Any] = {
+        "name": it.name, "kind": it.kind, "role": p.role, "row": p.top, "col": p.left,
+        "rows": it.rows, "cols": it.cols, "title": title(trace, it),
+        "row labels": labels(trace, it.name)[0], "col labels": labels(trace, it.name)[1],
+    }  # fmt: skip
+    if p.role == "given":
+        entry["values"] = [[exact_text(cell(trace[it.name], i, j)) for j in range(it.cols)]
+                           for i in range(it.rows)]  # fmt: skip
+    elif p.role == "fixed" and not key:  # steps printed worked (--fill): kept as shown
+        entry["shown"] = [[text(it, i, j) for j in range(it.cols)] for i in range(it.rows)]
+    return entry
 
 
 def _ref(row: int, col: int) -> str:
