@@ -27,7 +27,7 @@ from .answers import (
     parse_answers_text,
 )
 from .errors import BythandError
-from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
+from .explain import Cell, Operands, explain, is_given, number_text, recompute
 from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
 from .problem import PROBLEM_KEYS, Problem, _read_text, build_problem, check_convention, suggest
 from .roster import Match, Student, match, safe_cell
@@ -177,7 +177,9 @@ def looks_like_problem(path: Path) -> bool:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (BythandError, ValueError):
         return False
-    return isinstance(data, dict) and "X" in data and set(data) <= set(PROBLEM_KEYS)
+    if not isinstance(data, dict) or not set(data) <= set(PROBLEM_KEYS):
+        return False
+    return "X" in data or "tokens" in data or "token_ids" in data  # step 0 makes X from tokens
 
 
 def skip_reason(path: Path) -> str | None:
@@ -366,7 +368,7 @@ def problem_for(
 
 def graded_names(trace: Trace) -> list[str]:
     """The matrices a student can hand in, in the order they are worked."""
-    return [n for n in trace.matrices if n.rpartition(".")[2] not in GIVEN_NAMES]
+    return [n for n in trace.matrices if not is_given(trace, n)]
 
 
 def _check_names(trace: Trace, answers: Answers) -> None:
@@ -753,11 +755,13 @@ def template_text(
         lines.append(f"fill = {json.dumps(filled)}  # printed on the sheet: not graded")
     lines += ["", "# Given:"]
     for matrix_name, m in trace.matrices.items():
-        if matrix_name.rpartition(".")[2] in GIVEN_NAMES:
+        if is_given(trace, matrix_name):
             shown = ", ".join(_toml_row(number_text(v) for v in row) for row in _values(m))
             lines.append(f"# {matrix_name} = [{shown}]")
+    written: set[str] = set()
     for step in trace.steps:
-        names = [n for n in step.names if n in graded_names(trace)]
+        names = [n for n in step.names if n in graded_names(trace) and n not in written]
+        written.update(names)  # X is made in step 0 and shown again in step 1: asked for once
         if step.number == 3:
             names = [n for n in names if n.rpartition(".")[2] == "KT"]
         if not names:

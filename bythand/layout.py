@@ -27,8 +27,12 @@ PANEL_GAP = 1  # one more unit between crosses than between the matrices of one 
 
 GIVEN_KINDS = frozenset({"X", "C", "WQ", "WK", "WV", "WO"})
 COPY_KINDS = frozenset({"Qcopy", "Vcopy", "Zcopy"})  # drawn twice on paper; answered once (as Q, V, Z)
+# Step 0 (X made from tokens): the word vectors and P are given, X = embed + P is answered ("Xsum")
+# and drawn again on top of Q ("Xcopy")
+GIVEN_KINDS |= {"embed", "P"}
+COPY_KINDS |= {"Xcopy"}
 
-PanelKind = Literal["qkv", "attention", "output"]
+PanelKind = Literal["qkv", "attention", "output", "embed"]
 Track = Literal["cell", "label", "title", "space"]
 
 
@@ -94,6 +98,7 @@ class Panel:
     items: tuple[Item, ...]
     height: int
     width: int
+    signs: tuple[tuple[int, int, str], ...] = ()  # (row, column, "+" or "=") between the matrices of a sum
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class Canvas:
         return [
             item.moved(top, left)
             for panel, (top, left) in zip(self.panels, self.origins, strict=True)
-            for item in sorted(panel.items, key=lambda it: (it.step, _ORDER.index(it.kind)))
+            for item in sorted(panel.items, key=lambda it: (it.step, _WORK_ORDER.index(it.kind)))
         ]
 
     def item(self, name: str) -> Item:
@@ -120,6 +125,14 @@ class Canvas:
             if it.name == name and not it.copy:
                 return it
         raise KeyError(name)
+
+    def signs(self) -> list[tuple[int, int, str]]:
+        """The "+" and "=" of step 0's embed + P = X, each one grid unit, in absolute grid units."""
+        return [
+            (top + row, left + col, sign)
+            for panel, (top, left) in zip(self.panels, self.origins, strict=True)
+            for row, col, sign in panel.signs
+        ]
 
     def tracks(self, axis: Literal["rows", "columns"]) -> list[Track]:
         """What each grid row (or column) holds: cells, labels, titles, or nothing."""
@@ -164,6 +177,7 @@ def sizes(
 
 _ORDER = ("X", "C", "WQ", "WK", "WV", "Q", "K", "V", "Qcopy", "KT", "S", "scaled", "E", "sums", "A",
           "Vcopy", "Z", "Zcopy", "concat", "WO", "O")  # fmt: skip
+_WORK_ORDER = ("embed", "P", "Xsum", "Xcopy", *_ORDER)  # step 0 first
 
 
 def layout(trace: Trace) -> Canvas:
@@ -184,6 +198,10 @@ def layout(trace: Trace) -> Canvas:
         qkv.append(_qkv_panel(shape, pre, head, with_x=h == 0, cross=p.C is not None))
         attention.append(_attention_panel(shape, pre, head))
     output = _output_panel(shape, multi, p.WO is not None)
+    embed = _embed_panel(shape, "P" in trace.matrices) if "embed" in trace.matrices else None
+    if embed is not None:  # X is answered in step 0, so the X on top of Q is its copy
+        qkv[0] = replace(qkv[0], items=tuple(replace(it, kind="Xcopy") if it.kind == "X" else it
+                                             for it in qkv[0].items))  # fmt: skip
 
     # Bands of heads, one under another: [Q,K,V of head h | its attention cross]; the output cross right.
     panels: list[Panel] = []
@@ -200,6 +218,11 @@ def layout(trace: Trace) -> Canvas:
         panels.append(output)
         origins.append((0, qkv_w + att_w))
         height, width = max(height, output.height), qkv_w + att_w + output.width
+    if embed is not None:  # step 0 on top of everything: embed + P = X, left to right
+        down = embed.height + PANEL_GAP
+        origins = [(0, 0)] + [(t + down, left) for t, left in origins]
+        panels.insert(0, embed)
+        height, width = height + down, max(width, embed.width)
     canvas = Canvas(p.options.convention, tuple(panels), tuple(origins), height, width)
     return canvas if columns else _transposed(canvas)
 
@@ -281,6 +304,22 @@ def _output_panel(shape: Callable[[str], tuple[int, int]], multi: bool, wo: bool
     return _stack(rows, "output", None)
 
 
+def _embed_panel(shape: Callable[[str], tuple[int, int]], has_p: bool) -> Panel:
+    """Step 0 in a row: the word vectors + P = X, one unit between for each sign."""
+    parts = [("embed", "embed"), *([("P", "P")] if has_p else []), ("Xsum", "X")]
+    items: list[Item] = []
+    signs: list[tuple[int, int, str]] = []
+    left = GAP
+    for k, (kind, name) in enumerate(parts):
+        rows, cols = shape(name)
+        if k:
+            signs.append((GAP + (rows - 1) // 2, left, "=" if kind == "Xsum" else "+"))
+            left += 1 + GAP  # the sign, then the next matrix's space and row labels
+        items.append(Item(kind, name, 0, None, GAP, left, rows, cols))
+        left += cols
+    return Panel("embed", None, tuple(items), GAP + max(it.rows for it in items), left, tuple(signs))
+
+
 def _transposed(canvas: Canvas) -> Canvas:
     """The rows convention: the columns picture mirrored across its diagonal."""
 
@@ -288,8 +327,9 @@ def _transposed(canvas: Canvas) -> Canvas:
         return replace(it, top=it.left, left=it.top, rows=it.cols, cols=it.rows)
 
     panels = tuple(
-        Panel(pn.kind, pn.head, tuple(flip(it) for it in pn.items), pn.width, pn.height)
+        Panel(pn.kind, pn.head, tuple(flip(it) for it in pn.items), pn.width, pn.height,
+              tuple((col, row, sign) for row, col, sign in pn.signs))
         for pn in canvas.panels
-    )
+    )  # fmt: skip
     origins = tuple((left, top) for top, left in canvas.origins)
     return Canvas(canvas.convention, panels, origins, canvas.width, canvas.height)

@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,8 @@ def _same_number(value: Any, exact: str) -> bool:
         got, _ = parse_number(value)
     except NumberError:
         return False
-    return got == want
+    # a spreadsheet keeps 15 to 17 significant digits of a decimal given (sin(1) and the like)
+    return got == want or abs(got - want) <= Fraction(1, 10**12) * max(Fraction(1), abs(want))
 
 
 def _check_layout(path: Path, cells: dict[tuple[int, int], Any], items: list[dict[str, Any]]) -> None:

@@ -63,6 +63,8 @@ LOADED_BY = (
         ),
         (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
         (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
+        (["run", "-f", "numpy"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.frameworks"}),
+        (["run", "-f", "pytorch"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.explain"}),
         (["worksheet", "--help"], {"typst", "numpy", *XLSX}),
         (["examples"], {"typst", *XLSX}),
     ],

@@ -16,6 +16,8 @@ ROLES: dict[str, str] = {
 
 MATRIX_ROLES: dict[str, str] = {
     "X": "features",
+    "embed": "features",
+    "P": "features",
     "C": "features",
     "WQ": "weights",
     "WK": "weights",

@@ -46,6 +46,7 @@ MINUS_INFINITY = "−∞"
 MINUS_SIGN = "−"
 CREATED = datetime.datetime(2026, 1, 1)  # a fixed creation date: the same inputs give the same bytes
 ANSWER_WIDTH, GIVEN_WIDTH, LABEL_WIDTH, SPACE_WIDTH = 7.5, 4.5, 4.0, 1.5  # column widths, in characters
+GIVEN_DECIMALS = "0.00##"  # a decimal given (a positional encoding) to four places at most
 FRACTIONS = "?/???"  # exact up to 999 in the denominator, as auto mode shows fractions
 PAPER_CODES = {"a4": 9, "us-letter": 1}  # the paper codes of a spreadsheet's page setup
 
@@ -94,6 +95,8 @@ def title(trace: Trace, item: Item) -> str:
         "sums": "Σ: column sums of E" if cols else "Σ: row sums of E", "A": "A = E/Σ",
         "Vcopy": "V (copy)", "Z": "Z = V·A" if cols else "Z = A·V", "Zcopy": "Z (copy)",
         "concat": "concat: the heads' Z", "O": f"O = W_O·{operand}" if cols else f"O = {operand}·W_O",
+        "embed": "embed (given word vectors)", "P": "P (given positions)",
+        "Xsum": "X = embed + P" if "P" in trace.matrices else "X = embed", "Xcopy": "X (copy)",
     }  # fmt: skip
     head = f"h{item.head} · " if item.head is not None and item.kind not in ("X", "C") else ""  # X is shared
     return f"{item.step}  {head}{formulas[item.kind]}"
@@ -237,6 +240,12 @@ def _frame(ws: Worksheet, styles: _Styles, trace: Trace, p: Placed) -> None:
         ws.write_string(p.top + i, p.left - 1, text, styles.label(hue))
 
 
+def _signs(ws: Worksheet, styles: _Styles, canvas: Canvas) -> None:
+    """The "+" and "=" between step 0's matrices: embed + P = X."""
+    for row, col, sign in canvas.signs():
+        ws.write_string(row + HEADER_ROWS, col, sign, styles.get(bold=True, font_size=14, align="center"))
+
+
 def _setup_page(ws: Worksheet, rows: int, cols: int, footer: str, paper: str = "a4") -> None:
     """Print on the paper, the whole width on one page, with the sheet id in the footer."""
     ws.print_area(0, 0, rows - 1, cols - 1)
@@ -294,6 +303,7 @@ def worksheet_workbook(
     for c, width in enumerate(_column_widths(trace, placed, canvas, text)):
         ws.set_column(c, c, width)
     _header(ws, styles, trace, sheet_id, check_line, key, student)
+    _signs(ws, styles, canvas)
     by_name = {p.item.name: p for p in placed if not p.item.copy}
     layout_record: list[dict[str, Any]] = []
     for p in placed:
@@ -316,6 +326,8 @@ def worksheet_workbook(
                 ws.write_formula(row, col, f'=IF({ref}="","",{ref})', styles.cell(hue, "copy"), shown)
             elif p.role == "given" and isinstance(v, Fraction) and v.denominator == 1:
                 ws.write_number(row, col, int(v), styles.cell(hue, "given"))
+            elif p.role == "given" and (isinstance(v, float) or Fraction(repr(float(v))) == v):
+                ws.write_number(row, col, float(v), styles.cell(hue, "given", GIVEN_DECIMALS))  # 0.5, sin(1)
             elif p.role == "given":  # written exactly: a given is never rounded
                 ws.write_string(row, col, exact_text(v).replace("-", MINUS_SIGN), styles.cell(hue, "given"))
             else:
@@ -455,6 +467,8 @@ class _Formulas:
             return f"={ref(prefix + 'E', i, j)}/{total}"
         if base == "concat":
             return f"={_concat_ref(self.trace, i, j, ref)}"
+        if it.kind == "Xsum":  # step 0: X = embed + P
+            return "=" + "+".join(ref(part, i, j) for part in ("embed", "P") if part in self.trace.matrices)
         raise AssertionError(f"no formula for {name}")  # pragma: no cover - every computed matrix is above
 
 
@@ -486,6 +500,7 @@ def live_workbook(trace: Trace, source: str) -> bytes:
         "recomputes. Masked scores are the text −∞; their exp is 0.",
         styles.get(font_size=9),
     )  # fmt: skip
+    _signs(ws, styles, canvas)
     for p in placed:
         it = p.item
         _frame(ws, styles, trace, p)
