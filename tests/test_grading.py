@@ -26,7 +26,7 @@ from test_cli import strict_json
 
 F = Fraction
 STEPS = ("Q", "K", "V", "KT", "S", "scaled", "E", "sums", "A", "Z")
-ADA, BOB, CY = "11PVR6TRH", "11PVR6TSF", "11PVR6TTD"  # --random --seed 7: the first three sheets
+ADA, BOB, CY = "21PVR6TRT", "21PVR6TSR", "21PVR6TTP"  # --random --seed 7: the first three sheets
 
 
 def cell_text(v: Any) -> str:
@@ -511,7 +511,7 @@ def test_templates_from_a_manifest_carry_each_name(cli: Runner, roster_class: Pa
     out = roster_class / "t"
     manifest = roster_class / "sheets" / "manifest.csv"
     assert cli("check", "--template", "--roster", str(manifest), "-o", f"{out}/").code == 0
-    assert 'name = "Bob"\nsheet = "11PVR6TSF"' in (out / f"{BOB}.toml").read_text(encoding="utf-8")
+    assert 'name = "Bob"\nsheet = "21PVR6TSR"' in (out / f"{BOB}.toml").read_text(encoding="utf-8")
 
 
 # 8. The README's command as written

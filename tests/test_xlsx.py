@@ -731,7 +731,8 @@ def test_step_0_workbooks_write_embed_plus_p_equals_x(cli: Runner, tmp_path: Pat
     problem = tmp_path / "words.toml"
     problem.write_text(WORDS, "utf-8")
     out = tmp_path / "w.xlsx"
-    assert cli("worksheet", str(problem), "--key", "-f", "xlsx", "-o", str(out)).code == 0
+    made = cli("worksheet", str(problem), "--key", "--convention", "columns", "-f", "xlsx", "-o", str(out))
+    assert made.code == 0, made.err
     ws = openpyxl.load_workbook(out)["Worksheet"]
     titles = {it["kind"]: it for it in record(out)["layout"]}
     assert titles["Xsum"]["title"] == "0  X = embed + P" and titles["Xsum"]["role"] == "answer"
@@ -744,3 +745,13 @@ def test_step_0_workbooks_write_embed_plus_p_equals_x(cli: Runner, tmp_path: Pat
     assert graded["steps"]["X"]["correct"] == 12 and graded["summary"]["wrong"] == 0
     blank = json.loads(cli("check", str(out), "--format", "json").out)
     assert blank["steps"]["X"]["blank"] == 12  # X is the student's first answer
+
+
+def test_a_rows_convention_worksheet_and_no_interleaved_workbooks(cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / "rows.xlsx"
+    assert cli("worksheet", "--convention", "rows", "--key", "-f", "xlsx", "-o", str(out)).code == 0
+    rec = record(out)
+    assert rec["convention"] == "rows" and item(out, "Q")["rows"] == 4  # tokens down the side
+    assert cli("check", str(tmp_path / "rows-key.xlsx")).code == 0  # graded in the rows convention
+    bad = cli("worksheet", "--key", "interleave", "-f", "xlsx", "-o", str(tmp_path / "i.xlsx"))
+    assert bad.code == 2 and "for workbooks use --key" in bad.err
