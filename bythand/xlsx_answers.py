@@ -97,9 +97,22 @@ def _record(path: Path, workbook: Any) -> tuple[dict[str, str], list[dict[str, A
     if record.get("kind") not in ("worksheet", "key") or not matrices:
         raise damaged
     try:
-        return record, [json.loads(m) for m in matrices]
+        items = [json.loads(m) for m in matrices]
     except json.JSONDecodeError:
         raise damaged from None
+    if not all(_well_formed(it) for it in items):
+        raise damaged
+    return record, items
+
+
+def _well_formed(item: Any) -> bool:
+    """A matrix entry of the record with every field the reader uses, of the right type."""
+    fields = {"name": str, "kind": str, "role": str, "title": str, "row": int, "col": int, "rows": int,
+              "cols": int, "row labels": list, "col labels": list}  # fmt: skip
+    if not (isinstance(item, dict) and all(isinstance(item.get(k), t) for k, t in fields.items())):
+        return False
+    checked = [item[k] for k in ("values", "shown") if k in item]  # what the reader compares cell by cell
+    return all(isinstance(v, list) and all(isinstance(r, list) for r in v) for v in checked)
 
 
 def _text(value: Any) -> str:

@@ -755,3 +755,16 @@ def test_a_rows_convention_worksheet_and_no_interleaved_workbooks(cli: Runner, t
     assert cli("check", str(tmp_path / "rows-key.xlsx")).code == 0  # graded in the rows convention
     bad = cli("worksheet", "--key", "interleave", "-f", "xlsx", "-o", str(tmp_path / "i.xlsx"))
     assert bad.code == 2 and "for workbooks use --key" in bad.err
+
+
+def test_a_damaged_record_is_named(cli: Runner, key: Path, tmp_path: Path) -> None:
+    def damage(wb: Any) -> None:
+        sheet = wb[RECORD_SHEET]
+        for row in sheet.iter_rows():
+            if row[0].value == "matrix":
+                row[1].value = '{"name": "Q"}'
+                break
+
+    result = cli("check", str(edit(key, tmp_path / "d.xlsx", damage)))
+    assert result.code == 2
+    assert result.err.endswith("its bythand record is damaged (the hidden sheet 'bythand')\n")
