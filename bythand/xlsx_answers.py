@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 import zipfile
+import zlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from .render.xlsx import RECORD_SHEET, RECORD_VERSION
 
 DATE_HINT = "type fractions as text"
 OPTION_KEYS = ("convention", "scale", "exp", "mask")
+# what a damaged zip or its XML raises while openpyxl reads it (zlib's error, a bad CRC, broken XML)
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, KeyError, ValueError, TypeError,
+              IndexError, AttributeError, EOFError, OSError, SyntaxError, RuntimeError)  # fmt: skip
 MAX_BYTES = 20_000_000  # a worksheet workbook is tens of kilobytes; refuse to unpack a huge file
 
 
@@ -56,8 +60,28 @@ def _open(path: Path) -> Any:
         raise AnswersError(
             f"{path}: is not an xlsx workbook (it is not a zip file); save it as .xlsx"
         ) from None
-    except (KeyError, ValueError, OSError, zipfile.LargeZipFile) as exc:
+    except UNREADABLE as exc:
         raise AnswersError(f"{path}: is not a readable xlsx workbook ({exc})") from None
+
+
+def _read(path: Path) -> tuple[dict[str, str], list[dict[str, Any]], dict[tuple[int, int], Any]]:
+    """The record, its matrices and the worksheet's cells; a damaged file is one clear error."""
+    workbook = _open(path)
+    try:
+        record, items = _record(path, workbook)
+        tab = record.get("tab", "")
+        if tab not in workbook.sheetnames:  # renamed: the first sheet that is not the record
+            others = [n for n in workbook.sheetnames if n != RECORD_SHEET]
+            if not others:
+                raise AnswersError(f"{path}: the worksheet itself is missing")
+            tab = others[0]
+        return record, items, _grid(workbook[tab])
+    except AnswersError:
+        raise
+    except UNREADABLE as exc:  # read-only mode unpacks each sheet as it is read: damage shows here
+        raise AnswersError(f"{path}: is not a readable xlsx workbook ({exc})") from None
+    finally:
+        workbook.close()
 
 
 def _grid(sheet: Any) -> dict[tuple[int, int], Any]:
@@ -215,18 +239,7 @@ def read_cell(value: Any, number_format: str, where: str) -> Written:
 
 def load_xlsx_answers(path: Path) -> Answers:
     """The answers of a filled worksheet workbook, with its name, problem and method from its record."""
-    workbook = _open(path)
-    try:
-        record, items = _record(path, workbook)
-        tab = record.get("tab", "")
-        if tab not in workbook.sheetnames:  # renamed: the first sheet that is not the record
-            others = [n for n in workbook.sheetnames if n != RECORD_SHEET]
-            if not others:
-                raise AnswersError(f"{path}: the worksheet itself is missing")
-            tab = others[0]
-        cells = _grid(workbook[tab])
-    finally:
-        workbook.close()
+    record, items, cells = _read(path)
     _check_layout(path, cells, items)
     key = record["kind"] == "key"
     matrices: dict[str, list[list[Written]]] = {}
@@ -274,13 +287,8 @@ def _name(record: dict[str, str], cells: dict[tuple[int, int], Any]) -> str | No
 def workbook_name(path: Path) -> str | None:
     """The Name cell of a workbook that cannot be graded, if it can be read at all (for its row)."""
     try:
-        workbook = _open(path)
-        try:
-            record, _ = _record(path, workbook)
-            tab = record.get("tab", "")
-            return _name(record, _grid(workbook[tab])) if tab in workbook.sheetnames else None
-        finally:
-            workbook.close()
+        record, _, cells = _read(path)
     except AnswersError:
         return None
+    return _name(record, cells)
 

@@ -768,3 +768,20 @@ def test_a_damaged_record_is_named(cli: Runner, key: Path, tmp_path: Path) -> No
     result = cli("check", str(edit(key, tmp_path / "d.xlsx", damage)))
     assert result.code == 2
     assert result.err.endswith("its bythand record is damaged (the hidden sheet 'bythand')\n")
+
+
+def test_corrupted_workbooks_are_one_line_errors(cli: Runner, key: Path, tmp_path: Path) -> None:
+    """A workbook cut short or with bytes changed is an Error line (exit 2), never a traceback (exit 3)."""
+    data = key.read_bytes()
+    rng = np.random.default_rng(12)
+    for k in range(24):
+        broken = bytearray(data[: len(data) * (k + 1) // 25] if k % 2 else data)
+        if not k % 2:
+            for at_ in rng.integers(0, len(broken), size=8):
+                broken[at_] = int(rng.integers(0, 256))
+        path = tmp_path / f"broken-{k}.xlsx"
+        path.write_bytes(bytes(broken))
+        result = cli("check", str(path))
+        assert result.code in (0, 1, 2), (k, result.err)
+        one_line = result.err.startswith("Error: ") and result.err.count("\n") == 1
+        assert result.code != 2 or one_line, result.err
