@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,41 @@ def prepare(folder: Path) -> None:
                 rows = [["1", *row[1:]] if i == 0 else row for i, row in enumerate(rows)]
             lines.append(f"{step} = {json.dumps(rows)}")
         (answers / f"student-{k + 1:03d}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if supports_xlsx():
+        prepare_workbooks(folder, trace)
+
+
+def supports_xlsx() -> bool:
+    """True when this bythand writes worksheets as xlsx (the benchmark runs on any version)."""
+    done = subprocess.run([*bythand(), "worksheet", "--help"], capture_output=True, text=True, check=False)
+    return "xlsx" in done.stdout
+
+
+def prepare_workbooks(folder: Path, trace: dict[str, Any]) -> None:
+    """200 filled worksheet workbooks of the built-in example, as students hand them in."""
+    import openpyxl
+
+    (folder / "xlsx").mkdir()
+    blank = folder / "blank.xlsx"
+    subprocess.run([*bythand(), "worksheet", "-f", "xlsx", "-o", str(blank)], capture_output=True, check=True)
+    workbook = openpyxl.load_workbook(blank)
+    rows = list(workbook["bythand"].iter_rows(values_only=True))
+    items = [json.loads(value) for key, value in rows if key == "matrix"]
+    items = [it for it in items if it["role"] == "answer"]
+    sheet = workbook["Worksheet"]
+    out = folder / "workbooks"
+    out.mkdir()
+    for k in range(200):
+        sheet["C2"] = f"Student {k + 1}"
+        for it in items:
+            for i, row in enumerate(trace["matrices"][it["name"]]["exact"]):
+                for j, value in enumerate(row):
+                    slip = k % 7 == 0 and it["name"] == "Z" and (i, j) == (0, 0)  # some slips, as above
+                    number = (i + j) % 2 == 1 and "/" not in value  # some typed into number cells
+                    written = "1" if slip else value
+                    target = sheet.cell(it["row"] + i + 1, it["col"] + j + 1)
+                    target.value = int(written) if number else written
+        workbook.save(out / f"student-{k + 1:03d}.xlsx")
 
 
 TASKS = [
@@ -121,6 +157,32 @@ TASKS = [
         ],
         seconds=3.0,
         available=has_command("worksheet"),
+    ),
+    Task(
+        "30 random worksheets with keys as xlsx",
+        lambda d: [
+            *bythand(),
+            "worksheet",
+            "--random",
+            "--count",
+            "30",
+            "--seed",
+            "7",
+            "--key",
+            "-f",
+            "xlsx",
+            "--force",
+            "-o",
+            f"{d / 'xlsx'}/",
+        ],
+        seconds=3.0,
+        available=supports_xlsx,
+    ),
+    Task(
+        "bythand check on 200 filled xlsx workbooks",
+        lambda d: [*bythand(), "check", str(d / "workbooks"), "--format", "plain"],
+        seconds=5.0,
+        available=supports_xlsx,
     ),
     Task(
         "bythand check on 200 answer files",
@@ -174,7 +236,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9, help="runs per figure (the median is reported)")
     parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
     parser.add_argument("--practice", action="store_true", help="only bythand practice's figures")
+    parser.add_argument("--only", metavar="TEXT", help="only the tasks whose name contains TEXT")
     args = parser.parse_args()
+    if args.only and args.write:
+        parser.error("--write records the whole table; leave out --only")
     if args.practice:
         practice_table(args.runs, args.write)
         return
@@ -182,7 +247,7 @@ def main() -> None:
         folder = Path(tmp)
         prepare(folder)
         rows = []
-        for task in TASKS:
+        for task in [t for t in TASKS if args.only is None or args.only in t.name]:
             if not task.available():
                 rows.append(f"| {task.name} | n/a | | | not in this version |")
                 continue

@@ -186,6 +186,8 @@ def skip_reason(path: Path) -> str | None:
     """Why a file found in a class folder is not a student's answers, or None if it may be."""
     if path.suffix.lower() not in LOADERS:
         return f"not an answers file ({', '.join(LOADERS)})"
+    if path.name.startswith("~$"):
+        return "the lock file Excel keeps beside a workbook it has open"
     if looks_like_problem(path):
         return "a problem file, not answers"
     if path.suffix.lower() == ".json":
@@ -218,7 +220,7 @@ def answer_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, st
             else:
                 skipped.append((item, reason))
         if not found:
-            raise AnswersError(f"{path}: the folder has no .toml or .json answers files")
+            raise AnswersError(f"{path}: the folder has no .toml, .json or .xlsx answers files")
     return files, skipped
 
 

@@ -428,7 +428,7 @@ def test_class_folder_table_csv_and_a_malformed_file(
     assert "| class/ada.toml | Ada  | example self-attention-6x4 | 128/128 | 100.0 |" in result.out
     assert "class/bob.json: 11 correct, 0 carried, 0 wrong, 1 blank of 12 cells" in result.out
     assert "Q row 2 has 2 cells, but row 1 has 4" in result.out
-    assert "Skipped class/notes.txt: not an answers file (.toml, .json)\n" in result.out
+    assert "Skipped class/notes.txt: not an answers file (.toml, .json, .xlsx)\n" in result.out
     # never over an existing gradebook without --force
     result = cli("check", "class", "--csv", "grades.csv")
     assert (result.code, result.err) == (

@@ -256,7 +256,7 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
         (
             ("run", "--format", "pdf"),
             "Error: --format: unknown value 'pdf' "
-            "(choose terminal, plain, json, markdown, latex, html, svg, csv, numpy, pytorch)",
+            "(choose terminal, plain, json, markdown, latex, html, svg, csv, numpy, pytorch, xlsx)",
         ),
         (("run", "--step", "0"), f"Error: --step: 0 is not a step of this problem; {CLASSIC_STEPS}"),
         (("run", "--step", "12"), f"Error: --step: 12 is not a step of this problem; {CLASSIC_STEPS}"),

@@ -288,7 +288,7 @@ def test_sub_folders_are_graded_and_files_that_are_not_answers_are_named(cli: Ru
     )
     skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
     assert skipped == [
-        f"Skipped {folder / 'notes.txt'}: not an answers file (.toml, .json)",
+        f"Skipped {folder / 'notes.txt'}: not an answers file (.toml, .json, .xlsx)",
         f"Skipped {folder / 'p.toml'}: a problem file, not answers",
         f"Skipped {folder / 'report.json'}: a bythand check report (--format json), not answers",
     ]
@@ -604,7 +604,7 @@ def test_the_grade_is_the_same_from_toml_json_or_the_template(
 
 
 def test_loaders_are_chosen_by_suffix_and_grade_files_uses_them(tmp_path: Path) -> None:
-    assert set(LOADERS) == {".toml", ".json"}
+    assert set(LOADERS) == {".toml", ".json", ".xlsx"}
     toml = write(tmp_path / "a.toml", answers_text(ADA, "Ada"))
     results = grade_files([toml], None, Rules())
     assert results[0].reference == f"sheet {ADA}"

@@ -196,7 +196,7 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
             "Error: --sheet: the id fixes the method; leave out --approx, --no-approx and --mask\n",
         ),
         (["--paper", "a3"], "Error: --paper: unknown paper 'a3' (choose a4 or us-letter)\n"),
-        (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ)\n"),
+        (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ, xlsx)\n"),
         (["-o", "s.png", "--format", "pdf"], "Error: -o s.png: the name says png, but --format says pdf\n"),
         (
             ["--random", "-o", "no-such-folder/sheets/"],  # DIR/ is made, but only in a folder that exists

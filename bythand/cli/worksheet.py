@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
@@ -85,7 +85,7 @@ def worksheet(
     ] = None,
     paper: Annotated[str, opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
     output_format: Annotated[
-        str | None, opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
+        str | None, opt("pdf, png, svg, typ or xlsx (a workbook).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
     ] = None,
     output: Annotated[
         str | None,
@@ -99,7 +99,7 @@ def worksheet(
     ] = None,
     force: Annotated[bool, opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
 ) -> None:
-    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
+    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG, typst or xlsx)."""
     from ..render import worksheet as ws
 
     # `--key interleave`: --key is a flag, so the word arrives among the positional arguments
@@ -132,7 +132,10 @@ def worksheet(
         sheets, target, per_sheet, key or key_only, key_only, named=output is not None,
         interleave=bool(interleave), fmt=fmt,
     )  # fmt: skip
-    paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
+    if fmt == "xlsx":
+        paths = _workbook_paths(docs)
+    else:
+        paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     manifest: tuple[Path, str] | None = None
     if students is not None:
         manifest = _manifest(students, sheets, docs, fmt, paper, fills, target, per_sheet)
@@ -141,7 +144,10 @@ def worksheet(
     if not new_folder:  # in a folder made now, nothing can be in the way
         for path in paths:  # refuse before compiling anything: all the files or none
             check_writable(path, force)
-    files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
+    if fmt == "xlsx":
+        files = _workbooks(docs, fills, paper, problem_path, sheet is None and not random)
+    else:  # compile all, then write
+        files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]
     if manifest is not None:
         files.append((manifest[0], manifest[1].encode("utf-8")))
     if new_folder:
@@ -181,7 +187,7 @@ def _manifest(
     students: list[Student],
     sheets: list[Any],
     docs: list[Any],
-    fmt: OutputFormat,
+    fmt: OutputFormat | Literal["xlsx"],
     paper: str,
     fills: frozenset[str],
     target: Path,
@@ -194,7 +200,11 @@ def _manifest(
     where: dict[str, str] = {}
     for doc in docs:
         if not doc.key:
-            first = ws.file_names(doc, fmt, paper, fills)[0]
+            first = (
+                doc.path.with_name(f"{doc.path.name}.xlsx")
+                if fmt == "xlsx"
+                else ws.file_names(doc, fmt, paper, fills)[0]
+            )
             for s in doc.sheets:
                 where[s.sheet_id] = first.name  # the manifest sits beside the files it names
     rows = [
@@ -207,9 +217,11 @@ def _manifest(
 
 def _worksheet_target(
     output: str | None, output_format: str | None, sheets: list[Any]
-) -> tuple[OutputFormat, Path, bool]:
+) -> tuple[OutputFormat | Literal["xlsx"], Path, bool]:
     """(format, path without suffix, one file per sheet?) from -o and --format."""
-    from ..render.worksheet import FORMATS
+    from ..render.worksheet import FORMATS as PRINTED
+
+    FORMATS = (*PRINTED, "xlsx")  # the printed formats and the workbook
 
     fmt = cast("OutputFormat | None", choice(output_format, FORMATS, "--format") if output_format else None)
     if output is None:
@@ -230,3 +242,39 @@ def _worksheet_target(
     if suffix:  # z.docx would silently become z.docx.pdf
         raise ProblemError(f"-o {output}: worksheets are written as {', '.join(FORMATS)}, not .{suffix}")
     return fmt or "pdf", path, False
+
+
+def _workbook_paths(docs: list[Any]) -> list[Path]:
+    """--format xlsx: one workbook per document, and a document per sheet."""
+    if any(doc.interleave for doc in docs):
+        raise ProblemError("--key interleave puts keys inside a PDF; for workbooks use --key (ID-key.xlsx)")
+    for doc in docs:
+        if len(doc.sheets) > 1:
+            raise ProblemError(
+                f"{doc.path}.xlsx: a workbook holds one sheet; give -o DIR/ for one workbook per sheet"
+            )
+    return [doc.path.with_name(f"{doc.path.name}.xlsx") for doc in docs]
+
+
+def _workbooks(
+    docs: list[Any], fills: frozenset[str], paper: str, problem: Path | None, example: bool
+) -> list[tuple[Path, bytes]]:
+    """The workbook of each sheet (and key), each recording the problem it holds for check."""
+    from ..render.xlsx import worksheet_workbook
+
+    out = []
+    for doc, path in zip(docs, _workbook_paths(docs), strict=True):
+        (s,) = doc.sheets
+        reference = (
+            ("problem", os.path.relpath(problem, path.parent))
+            if problem is not None
+            else ("example", s.sheet_id)
+            if example
+            else ("sheet", s.sheet_id)
+        )
+        check_line = f"bythand check {path.name}"
+        content = worksheet_workbook(
+            s.trace, s.sheet_id, reference, check_line, doc.key, fills, paper, s.student
+        )
+        out.append((path, content))
+    return out
