@@ -471,7 +471,8 @@ def test_templates_prefill_masked_cells_and_filled_steps(cli: Runner, tmp_path: 
         "A",
         "Z",
     ]  # the printed steps are not graded
-    assert data["steps"]["scaled"]["correct"] == 6 and data["steps"]["scaled"]["blank"] == 10
+    # the 6 masked cells are printed, so they earn nothing
+    assert data["steps"]["scaled"]["correct"] == 0 and data["steps"]["scaled"]["blank"] == 10
 
 
 def test_template_records_heads_and_the_problem(cli: Runner, tmp_path: Path) -> None:
