@@ -42,18 +42,27 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
         return parse_number(float(value))
     if not isinstance(value, str):
         raise NumberError(f"{value!r} is not a number")
-    text = value.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
+    text = value.strip().replace("−", "-").replace("\u2009", "")  # a thin space groups digits: 1 000
+    text = re.sub(r"\s*/\s*", "/", re.sub(r"^([+-])\s+", r"\1", text))  # "- 1" and "1 / 3" are fine
     if not text:
         raise NumberError("an empty entry is not a number")
+    if len(text) > MAX_DIGITS:
+        # Fraction("1" * 10**6) would take seconds: refuse before it starts
+        raise NumberError(f"{_clip(value)} is too long to work by hand (at most {MAX_DIGITS} characters)")
     lowered = text.lower()
     if any(word in lowered for word in ("nan", "inf")):
         raise NumberError(f"{value!r} is not allowed (only finite numbers)")
-    exponent = re.search(r"e([+-]?\d+)", lowered)
-    if len(text) > MAX_DIGITS or (exponent and abs(int(exponent[1][:6])) > MAX_EXPONENT):
+    if not text.isascii() or not re.fullmatch(r"[0-9+\-./eE]+", text):
+        # a blank inside ("1 2") is two numbers, never glued into 12; ² or ٣ are not the digits 0-9
+        raise NumberError(f"{value!r} is not a number")
+    exponent = re.search(r"e([+-]?[0-9]+)", lowered)
+    if exponent and abs(int(exponent[1])) > MAX_EXPONENT:  # the whole exponent: 1e0000999 is 1e999
         # Fraction("1e999999999") would build a billion-digit integer: refuse before it hangs
-        raise NumberError(f"{value!r} is too long or too large to work by hand (at most 1e±{MAX_EXPONENT})")
+        raise NumberError(f"{value!r} is too large or too small to work by hand (at most 1e±{MAX_EXPONENT})")
     decimal = any(c in text for c in ".eE")
     top, slash, bottom = text.partition("/")
+    if "/" in bottom:
+        raise NumberError(f"{value!r} is not a number (one / at most, as in 1/3)")
     try:
         num, den = Fraction(top), Fraction(bottom) if slash else Fraction(1)
     except (ValueError, ZeroDivisionError):
@@ -61,6 +70,11 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     if den == 0:
         raise NumberError(f"{value!r} divides by zero")
     return num / den, decimal
+
+
+def _clip(value: str) -> str:
+    """A long value, shortened for an error line."""
+    return repr(value) if len(value) <= 40 else repr(value[:20] + "…" + value[-8:])
 
 
 def exact_matrix(rows: list[list[Fraction]]) -> Matrix:
@@ -169,8 +183,9 @@ def matmul(left: Matrix, right: Matrix) -> Matrix:
     integer product is taken (by int64 when it cannot overflow, else by Python ints), and every cell is
     divided back once: n² Fractions instead of n³ Fraction multiplications and additions.
     """
-    if not (is_exact(left) and is_exact(right)):
-        out: Matrix = left @ right
+    fractions = is_exact(left) and is_exact(right)
+    if not fractions or not all(isinstance(v, Fraction) for m in (left, right) for v in m.flat):
+        out: Matrix = left @ right  # floats, or an object matrix holding a float (a student's −∞)
         return out
     rows, inner = left.shape
     cols = right.shape[1]

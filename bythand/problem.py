@@ -520,25 +520,45 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     )
 
 
-def _read_text(path: Path) -> str:
-    """Read a small text file, turning every way it can fail into one clear sentence."""
-    if not path.exists():
-        raise ProblemError(f"{path}: no such file")
-    if path.is_dir():
-        raise ProblemError(f"{path}: is a folder, not a file")
+def read_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "problem files") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, refused before reading otherwise: a FIFO or
+    a device (/dev/zero) would block or never end, and a huge file is no hand-sized problem."""
+    import os
+    import stat
+
+    if str(path) in ("", "."):
+        raise ProblemError("the path is empty; give a file name")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProblemError(
-                f"{path}: the file is {size:,} bytes; problem files are at most {MAX_FILE_BYTES:,}"
-            )
-        return path.read_bytes().decode("utf-8")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise ProblemError(f"{path}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ProblemError(f"{path}: is not a regular file (a pipe or a device); give a file")
+        if info.st_size > limit:
+            raise ProblemError(f"{path}: the file is {info.st_size:,} bytes; {what} are at most {limit:,}")
+        # O_NONBLOCK: should the name be swapped for a FIFO after the check, opening it cannot hang
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ProblemError(f"{path}: is not a regular file (a pipe or a device); give a file")
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ProblemError(f"{path}: no such file") from None
     except PermissionError:
         raise ProblemError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise ProblemError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > limit:  # it grew after the check
+        raise ProblemError(f"{path}: the file is over {limit:,} bytes; {what} are at most {limit:,}")
+    return data
+
+
+def _read_text(path: Path) -> str:
+    """Read a small text file (a UTF-8 byte-order mark is fine), every failure one clear sentence."""
+    try:
+        return read_file(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProblemError(f"{path}: not a text file (it is not valid UTF-8)") from None
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def parse_problem_text(text: str, source: str, kind: str) -> Problem:
@@ -631,37 +651,82 @@ def parse_matrix_text(text: str, name: str) -> tuple[Matrix, bool]:
     return to_matrix(entries, name, where)
 
 
-def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
-    """Load one matrix from a .csv or .npy file (never unpickling)."""
-    where = str(path)
-    if path.suffix.lower() == ".npy":
-        if not path.exists():
-            raise ProblemError(f"{path}: no such file (given for {name})")
-        if path.is_dir():
-            raise ProblemError(f"{path}: is a folder, not a file (given for {name})")
-        try:
-            array = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-                raise ProblemError(
-                    f"{path}: {name} holds Python objects; bythand loads .npy files without pickle, "
-                    "so save a numeric array"
-                ) from None
-            raise ProblemError(f"{path}: not a valid .npy file ({exc})") from None
-        except (OSError, EOFError) as exc:
-            raise ProblemError(f"{path}: not a valid .npy file ({exc})") from None
-        if not isinstance(array, np.ndarray):
-            raise ProblemError(f"{path}: not a single array (given for {name})")
-        return _array_to_matrix(array, name, where)
+def _npy_array(data: bytes, path: Path, name: str) -> np.ndarray[Any, Any]:
+    """The array of a .npy file's bytes, its header checked against the bytes there really are before
+    anything is allocated (a header that claims 10⁹ rows must not make numpy reserve them)."""
+    import io
+    import math as _math
+
+    from numpy.lib import format as npy
+
+    buffer = io.BytesIO(data)
     try:
-        text = _read_text(path)
-    except ProblemError as exc:
-        raise ProblemError(f"{exc} (given for {name})") from None
+        version = npy.read_magic(buffer)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"format version {version[0]}.{version[1]} is not supported")
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = read_header(buffer)
+    except (ValueError, SyntaxError, EOFError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ProblemError(f"{path}: not a valid .npy file ({_one_line(exc)})") from None
+    if dtype.hasobject:
+        raise ProblemError(
+            f"{path}: {name} holds Python objects; bythand loads .npy files without pickle, "
+            "so save a numeric array"
+        )
+    needed = _math.prod(shape) * dtype.itemsize
+    there = len(data) - buffer.tell()
+    if needed != there:
+        raise ProblemError(
+            f"{path}: not a valid .npy file (its header says shape {tuple(shape)} of {dtype}, "
+            f"{needed:,} bytes, but the file holds {there:,})"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=_math.prod(shape), offset=buffer.tell())
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def _csv_rows(text: str, path: Path, name: str) -> list[list[str]]:
+    """The cells of a CSV matrix: comma-separated, or (as numpy.savetxt writes) separated by blanks."""
     import csv
 
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    entries = [[e.strip() for e in row if e.strip() != ""] for row in csv.reader(lines)]
-    return to_matrix(entries, name, where)
+    if not any("," in ln for ln in lines):  # no comma anywhere: the cells are separated by blanks
+        return [ln.split() for ln in lines]
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error as exc:
+        raise ProblemError(f"{path}: {name}: not a CSV file this can read ({_one_line(exc)})") from None
+    for i, row in enumerate(rows, start=1):
+        while len(row) > 1 and not row[-1].strip():  # a trailing comma, as some spreadsheets write
+            row.pop()
+        for j, entry in enumerate(row, start=1):
+            if not entry.strip():
+                raise ProblemError(f"{path}: {name} row {i}, column {j} is empty; write a number there")
+            if len(entry.split()) > 1:
+                raise ProblemError(
+                    f"{path}: {name} row {i}, column {j}: {entry.strip()[:40]!r} holds several numbers; "
+                    "separate the cells all with commas or all with blanks"
+                )
+    return [[e.strip() for e in row] for row in rows]
+
+
+def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
+    """Load one matrix from a .csv or .npy file (never unpickling), read whole and bounded first."""
+    where = str(path)
+    try:
+        data = read_file(path, what="matrix files")
+    except ProblemError as exc:
+        raise ProblemError(f"{exc} (given for {name})") from None
+    if path.suffix.lower() == ".npy":
+        return _array_to_matrix(_npy_array(data, path, name), name, where)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(f"{path}: not a text file (it is not valid UTF-8) (given for {name})") from None
+    return to_matrix(_csv_rows(text, path, name), name, where)
 
 
 def matrix_from_flag(value: str, name: str) -> tuple[Matrix, bool]:
