@@ -27,6 +27,7 @@ from .problem import (
     check_mask,
     check_scale,
     suggest,
+    unreadable,
 )
 from .walk import MASKED, Trace, walk
 
@@ -257,6 +258,8 @@ def parse_answers_text(text: str, path: str, kind: str) -> Answers:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: TOML syntax error: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # nested too deeply, or an integer too long to convert
+        raise AnswersError(f"{path}: {unreadable(exc)}") from None
     return parse_answers(data, path)
 
 
@@ -273,7 +276,7 @@ def looks_like_problem(path: Path) -> bool:
     try:
         text = _read_text(path)
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (BythandError, ValueError):
+    except (BythandError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and "X" in data
 

@@ -561,6 +561,13 @@ def _read_text(path: Path) -> str:
         raise ProblemError(f"{path}: not a text file (it is not valid UTF-8)") from None
 
 
+def unreadable(exc: BaseException) -> str:
+    """Why a parser gave up on text that is syntactically fine: too deep, or a number too long."""
+    if isinstance(exc, RecursionError):
+        return "the brackets nest too deeply to read"
+    return f"a number is too long to read ({_one_line(exc)})"
+
+
 def parse_problem_text(text: str, source: str, kind: str) -> Problem:
     """Parse the text of a TOML or JSON problem file."""
     if kind == "json":
@@ -572,11 +579,15 @@ def parse_problem_text(text: str, source: str, kind: str) -> Problem:
             raise ProblemError(
                 f"{source}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except (ValueError, RecursionError) as exc:
+            raise ProblemError(f"{source}: {unreadable(exc)}") from None
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ProblemError(f"{source}: TOML syntax error: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise ProblemError(f"{source}: {unreadable(exc)}") from None
     return problem_from_dict(data, source)
 
 
