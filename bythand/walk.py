@@ -82,8 +82,8 @@ def project(X: Matrix, C: Matrix | None, head: Head, convention: str) -> tuple[M
     source = X if C is None else C  # cross-attention: keys and values come from the context
     X, source, WQ, WK, WV = _common(X, source, head.WQ, head.WK, head.WV)
     if convention == "columns":
-        return matmul(WQ, X), matmul(WK, source), matmul(WV, source)  # (d_k, d) @ (d, n) -> (d_k, n); V: (d_v, n)
-    return matmul(X, WQ), matmul(source, WK), matmul(source, WV)  # (n, d) @ (d, d_k) -> (n, d_k); V: (n, d_v)
+        return matmul(WQ, X), matmul(WK, source), matmul(WV, source)  # (d_k, d)·(d, n) -> (d_k, n)
+    return matmul(X, WQ), matmul(source, WK), matmul(source, WV)  # (n, d)·(d, d_k) -> (n, d_k)
 
 
 # Steps 3 and 4: Prepare for MatMul, MatMul

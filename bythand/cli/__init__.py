@@ -4,6 +4,7 @@ One module per command; only the command being run is imported (and built by typ
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -27,11 +28,9 @@ COMMANDS = {
 
 def _error(message: str) -> None:
     """One line on stderr, whatever the message holds (a path or key may contain a newline)."""
-    line = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-    try:
+    line = message.replace("\n", "\\n").replace("\r", "\\r")
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed: the exit code says it
         print(f"Error: {line}", file=sys.stderr, flush=True)
-    except (OSError, ValueError, AttributeError):  # stderr closed, gone or broken: the exit code still says it
-        pass
 
 
 # what a stream that cannot encode bythand's symbols shows instead (rather than failing)
@@ -93,11 +92,9 @@ def _prepare_streams() -> bool:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so that Python's own flush at exit cannot fail a second time."""
-    try:
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no real descriptor (a test's StringIO)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # no real descriptor (a test's StringIO)
-        pass
 
 
 def _pop_debug(command: Any, args: list[str]) -> tuple[bool, list[str]]:

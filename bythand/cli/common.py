@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -183,7 +184,7 @@ def _move_in(tmp: str, path: Path, force: bool) -> None:
     os.unlink(tmp)
 
 
-def write_files(files: list[tuple[Path, str | bytes]], force: bool) -> None:
+def write_files(files: Sequence[tuple[Path, str | bytes]], force: bool) -> None:
     """Write a set of files all or none: each to a temporary name first, then all moved in."""
     for path, _ in files:
         check_writable(path, force)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from ..errors import ProblemError
-from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, write_atomic
+from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, write_files
 
 if TYPE_CHECKING:
     from ..render.worksheet import OutputFormat
@@ -77,9 +77,9 @@ def worksheet(
     paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     for path in paths:  # refuse before compiling anything: all the files or none
         check_writable(path, force)
-    files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
-    for path, content in files:
-        write_atomic(path, content, force)
+    from ..render.classset import render_documents
+
+    write_files(render_documents(docs, fmt, fills, paper), force)  # compile all, then write all or none
     print(
         f"Wrote {', '.join(str(p) for p in paths)}"
         if len(paths) <= 4
