@@ -135,7 +135,8 @@ def exponentiate(scaled: Matrix, base: int | None, prefix: str = "", method: str
     hint = (
         "use smaller inputs" if method != "none" else "scale the scores (--scale sqrt) or use smaller inputs"
     )
-    for (i, j), v in np.ndenumerate(scaled):
+    cells = np.ndenumerate(scaled) if is_exact(scaled) else _suspects(scaled, log_base)
+    for (i, j), v in cells:
         try:
             x = float(v)
         except OverflowError:  # a Fraction beyond the float range
@@ -384,6 +385,18 @@ def _map(m: Matrix, fn: Any) -> Matrix:
     for idx, v in np.ndenumerate(m):
         out[idx] = fn(v)
     return out
+
+
+def _suspects(scaled: Matrix, log_base: float) -> list[tuple[tuple[int, int], Any]]:
+    """The first float cell exponentiate would refuse, found for the whole matrix at once."""
+    x = np.asarray(scaled, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = np.isnan(x) | (np.isinf(x) & (x != MASKED)) | ((x != MASKED) & (x * log_base > EXP_LIMIT))
+    found = np.argwhere(bad)
+    if not found.size:
+        return []
+    i, j = (int(k) for k in found[0])
+    return [((i, j), x[i, j])]
 
 
 def _small_integer(v: Fraction, log_base: float) -> bool:

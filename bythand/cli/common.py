@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -146,14 +146,21 @@ def check_writable(path: Path, force: bool) -> None:
         raise ProblemError(f"{path}: the folder {path.parent} does not exist")
 
 
-def _written_temp(path: Path, data: bytes) -> str:
-    """The data in a new temporary file beside `path` (a short hidden name: `path` may be long)."""
+Content = str | bytes | Callable[[BinaryIO], object]
+"""A file's content: text, bytes, or a function that writes it (a big file, never held whole)."""
+
+
+def _written_temp(path: Path, content: Content) -> str:
+    """The content in a new temporary file beside `path` (a short hidden name: `path` may be long)."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bythand-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
@@ -184,7 +191,7 @@ def _move_in(tmp: str, path: Path, force: bool) -> None:
     os.unlink(tmp)
 
 
-def write_files(files: Sequence[tuple[Path, str | bytes]], force: bool) -> None:
+def write_files(files: Sequence[tuple[Path, Content]], force: bool) -> None:
     """Write a set of files all or none: each to a temporary name first, then all moved in."""
     for path, _ in files:
         check_writable(path, force)
@@ -193,8 +200,7 @@ def write_files(files: Sequence[tuple[Path, str | bytes]], force: bool) -> None:
     current = files[0][0] if files else Path()
     try:
         for current, content in files:
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            temps.append((_written_temp(current, data), current))
+            temps.append((_written_temp(current, content), current))
         for tmp, current in temps:
             _move_in(tmp, current, force)
             placed.append(current)
@@ -218,7 +224,7 @@ def _undo(temps: list[tuple[str, Path]], placed: list[Path], force: bool) -> Non
             path.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
+def write_atomic(path: Path, content: Content, force: bool) -> None:
     """Write a whole file or nothing, never over a special file, and without --force never over a file."""
     write_files([(path, content)], force)
 

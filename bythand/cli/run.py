@@ -116,6 +116,17 @@ def run(
             f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
             f"{SHOW_WORK_FORMATS[-1]} formats, not in {fmt}"
         )
+    if fmt == "json":  # written a row at a time: a 1024-token trace is ~100 MB of JSON
+        from ..render.data import write_trace_json
+
+        if output is None:
+            write_trace_json(trace, __version__, sys.stdout.write)
+            return
+        write_atomic(
+            output, lambda f: write_trace_json(trace, __version__, lambda s: f.write(s.encode())), force
+        )
+        print(f"Wrote {output} ({fmt})")
+        return
     if output is not None or fmt not in ("terminal", "plain"):
         text = formatted(trace, fmt, steps, mode, places, full, show_work)
         if output is None:
