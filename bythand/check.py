@@ -673,3 +673,16 @@ def report_dict(r: Report | Failure) -> dict[str, Any]:
             for s in r.steps
         },
     }
+
+
+def template_file_text(
+    trace: Trace, problem_ref: str | None, named: tuple[str, str] | None, path: str | None
+) -> str:
+    """The answers template for a file name: TOML, or the same keys as JSON for a .json name."""
+    from .problem import json_file_text
+
+    text = template_text(trace, problem_ref, named)
+    suffix = Path(path).suffix.lower() if path else ""
+    if suffix not in ("", ".toml", ".json"):
+        raise AnswersError(f"{path}: answers files are .toml or .json, not {suffix}")
+    return json_file_text(tomllib.loads(text)) if suffix == ".json" else text

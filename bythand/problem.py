@@ -29,6 +29,7 @@ OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
 EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
 MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
+MAX_BASE = 1000  # the largest integer base of the exponential
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,11 @@ def check_scale(value: object, where: str) -> Scale:
 def check_exp(value: object, where: str) -> str:
     """Validate an exponential base: "e" or an integer of at least 2."""
     text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if text == "e" or (re.fullmatch(r"[0-9]+", text) and 2 <= int(text) <= 1000):
+    if text == "e" or (re.fullmatch(r"[0-9]{1,6}", text) and 2 <= int(text) <= MAX_BASE):
         return text if text == "e" else str(int(text))
+    if re.fullmatch(r"[0-9]+", text):
+        shown = text if len(text) <= 12 else f"{text[:6]}…({len(text)} digits)"
+        raise ProblemError(f"{where}: exp {shown} is out of range; an integer base is from 2 to {MAX_BASE}")
     raise ProblemError(f"{where}: unknown exp {value!r} (choose e, or an integer base such as 3 or 2)")
 
 
@@ -526,7 +530,7 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "problem file
     import os
     import stat
 
-    if str(path) in ("", "."):
+    if not str(path):  # the command line turns "" into an error earlier; this is for the library
         raise ProblemError("the path is empty; give a file name")
     try:
         info = os.stat(path)
@@ -840,5 +844,26 @@ mask = "none"
 
 
 def template_text(name: str) -> str:
-    """A commented problem file to fill in (it runs as it is: the classic example)."""
-    return TEMPLATE.format(name=name)
+    """A problem file to fill in (it runs as it is: the classic example): commented TOML, or JSON for a
+    .json name (JSON has no comments); another suffix is refused, so no file holds the wrong format."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ("", ".toml", ".json"):
+        raise ProblemError(f"{name}: problem files are .toml or .json, not {suffix}")
+    text = TEMPLATE.format(name=name)
+    return json_file_text(tomllib.loads(text)) if suffix == ".json" else text
+
+
+def json_file_text(data: Mapping[str, Any]) -> str:
+    """A problem or answers file as JSON a person can edit: one key a line, one matrix row a line."""
+    import json
+
+    def value(v: Any, indent: str) -> str:
+        if isinstance(v, list) and v and all(isinstance(row, list) for row in v):
+            rows = ",\n".join(f"{indent}  {json.dumps(row, ensure_ascii=False)}" for row in v)
+            return f"[\n{rows}\n{indent}]"
+        if isinstance(v, Mapping):
+            items = ",\n".join(f"{indent}  {json.dumps(k)}: {value(x, indent + '  ')}" for k, x in v.items())
+            return "{\n" + items + f"\n{indent}}}"
+        return json.dumps(v, ensure_ascii=False)
+
+    return value(data, "") + "\n"

@@ -27,6 +27,7 @@ from .common import (
     chosen_problem,
     int_options,
     json_text,
+    path_value,
     stdout_console,
     whole_number,
     write_atomic,
@@ -48,6 +49,7 @@ def check(
             help="Answers files (.toml or .json) or folders of them; a problem file first, if the answers "
             "do not name theirs (else the built-in example).",
             show_default=False,
+            parser=path_value,
         ),
     ] = None,
     template: Annotated[
@@ -61,12 +63,17 @@ def check(
             metavar="FILE",
             help="Where --template writes (else stdout).",
             show_default=False,
+            parser=path_value,
         ),
     ] = None,
     csv_file: Annotated[
         Path | None,
         typer.Option(
-            "--csv", metavar="FILE", help="Write the gradebook: one row per answers file.", show_default=False
+            "--csv",
+            metavar="FILE",
+            help="Write the gradebook: one row per answers file.",
+            show_default=False,
+            parser=path_value,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output or --csv file.")] = False,
@@ -146,7 +153,7 @@ def _write_template(
     example: str | None = None,
 ) -> None:
     """check --template: an answers file for the problem, to stdout or atomically to --output."""
-    from ..check import template_text
+    from ..check import template_file_text
     from ..walk import walk
 
     if len(given) > 1:
@@ -157,7 +164,7 @@ def _write_template(
     if problem is not None:  # the answers file names its problem relative to itself
         ref = os.path.relpath(problem, out.parent) if out is not None else str(problem)
     tag = ("sheet", sheet) if sheet is not None else ("example", example) if example is not None else None
-    text = template_text(trace, ref, tag)
+    text = template_file_text(trace, ref, tag, None if out is None else str(out))
     if out is None:
         sys.stdout.write(text)
         return

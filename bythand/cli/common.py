@@ -122,7 +122,7 @@ def check_writable(path: Path, force: bool) -> None:
     has no folder to go in, or has a name the filesystem cannot hold."""
     import stat
 
-    if str(path) in ("", "."):
+    if not str(path):
         raise ProblemError("the output path is empty; give a file name")
     try:
         link = os.lstat(path)
@@ -229,10 +229,19 @@ def write_atomic(path: Path, content: Content, force: bool) -> None:
     write_files([(path, content)], force)
 
 
+def path_value(text: str) -> Path:
+    """A path from the command line; an empty one is named as such (Path("") would mean ".")."""
+    if not text.strip():
+        raise ProblemError(f"the path {text!r} is empty; give a file name")
+    return Path(text)
+
+
 ProblemArg = Annotated[
     Path | None,
     typer.Argument(
-        help="A problem file (.toml or .json); the built-in example if left out.", show_default=False
+        help="A problem file (.toml or .json); the built-in example if left out.",
+        show_default=False,
+        parser=path_value,
     ),
 ]
 
@@ -244,8 +253,10 @@ def _matrix_option(flag: str, what: str) -> Any:
     return typer.Option(flag, metavar="MATRIX", help=what, rich_help_panel=GIVENS_PANEL, show_default=False)
 
 
-def opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
-    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
+def opt(help_text: str, panel: str, metavar: str | None = None, *flags: str, **more: Any) -> Any:
+    return typer.Option(
+        *flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False, **more
+    )
 
 
 # The givens on the command line, shared by run and explain.
@@ -311,6 +322,18 @@ def stdout_console(plain: bool) -> Console:
     """The console for stdout: no colour when plain, piped or NO_COLOR (rich honours NO_COLOR)."""
     from rich.console import Console
 
+    width = screen_width()
     if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
-        return Console(color_system=None, highlight=False, markup=False, emoji=False)
-    return Console(highlight=False, markup=False, emoji=False)
+        return Console(color_system=None, highlight=False, markup=False, emoji=False, width=width)
+    return Console(highlight=False, markup=False, emoji=False, width=width)
+
+
+MIN_WIDTH, MAX_WIDTH = 20, 1000  # COLUMNS is clamped to these: 0 would print nothing, 10^20 overflows
+
+
+def screen_width() -> int | None:
+    """COLUMNS, clamped to a width that can be printed; None to let rich ask the terminal."""
+    text = os.environ.get("COLUMNS", "").strip()
+    if not (text.isascii() and text.isdigit()):  # unset or not a number: rich ignores it too
+        return None
+    return min(max(int(text[:7]) if len(text) <= 7 else MAX_WIDTH, MIN_WIDTH), MAX_WIDTH)

@@ -37,6 +37,7 @@ from .common import (
     json_text,
     opt,
     parse_steps,
+    path_value,
     stdout_console,
     write_atomic,
 )  # fmt: skip
@@ -90,7 +91,10 @@ def run(
         ),
     ] = False,
     output: Annotated[
-        Path | None, opt("Write to FILE instead of the screen.", DISPLAY_PANEL, "FILE", "--output", "-o")
+        Path | None,
+        opt(
+            "Write to FILE instead of the screen.", DISPLAY_PANEL, "FILE", "--output", "-o", parser=path_value
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite FILE if it exists.", rich_help_panel=DISPLAY_PANEL)
