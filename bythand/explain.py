@@ -30,7 +30,7 @@ from .walk import (
 GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
 MAX_WORK_CELLS = 300  # --show-work explains at most this many cells; past it the output stops being readable
-_CELL = re.compile(r"\s*([A-Za-z][\w.]*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*")
+_CELL = re.compile(r"\s*([A-Za-z][\w.]*)\s*\[\s*([0-9]{1,9})\s*(?:,\s*([0-9]{1,9})\s*)?\]\s*")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ EXAMPLE_NAME = "self-attention-6x4"
 EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
 MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
 MAX_BASE = 1000  # the largest integer base of the exponential
+MAX_SIDE = 2048  # tokens, features or widths: the scores of 2,048 tokens are already 4 million cells
+MAX_HEADS = 64
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,23 @@ def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
-        return value, False
-    return to_matrix(value, name, where)
+        return _within_caps(value, name, where), False
+    if isinstance(value, list | tuple) and len(value) > MAX_SIDE:  # refused before parsing every cell
+        raise ProblemError(
+            f"{where}: {name} has {len(value):,} rows; bythand works with at most {MAX_SIDE:,}"
+        )
+    matrix, decimal = to_matrix(value, name, where)
+    return _within_caps(matrix, name, where), decimal
+
+
+def _within_caps(m: Matrix, name: str, where: str) -> Matrix:
+    """Refuse a matrix past MAX_SIDE rows or columns: its scores alone would be n² cells."""
+    for count, what in ((m.shape[0], "rows"), (m.shape[1], "columns")):
+        if count > MAX_SIDE:
+            raise ProblemError(
+                f"{where}: {name} has {count:,} {what}; bythand works with at most {MAX_SIDE:,}"
+            )
+    return m
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,10 @@ class Problem:
                 raise ProblemError(f"{source}: give either WQ, WK, WV or a list of heads, not both")
             if not heads:
                 raise ProblemError(f"{source}: heads is empty; give at least one head with WQ, WK and WV")
+            if len(heads) > MAX_HEADS:
+                raise ProblemError(
+                    f"{source}: {len(heads):,} heads; bythand works with at most {MAX_HEADS} heads"
+                )
             for i, head in enumerate(heads, start=1):
                 if isinstance(head, Head):
                     parsed.append(head)
@@ -439,6 +460,8 @@ def _split(head: Head, count: int, convention: str, where: str) -> list[Head]:
     """Split one head's projections into `count` equal blocks, the way PyTorch does."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ProblemError(f"{where}: heads must be a whole number of at least 1, not {count!r}")
+    if count > MAX_HEADS:
+        raise ProblemError(f"{where}: heads is {count:,}; bythand works with at most {MAX_HEADS} heads")
     if count == 1:
         return [head]
     axis = 0 if convention == "columns" else 1

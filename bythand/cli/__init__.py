@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -29,6 +30,7 @@ COMMANDS = {
 def _error(message: str) -> None:
     """One line on stderr, whatever the message holds (a path or key may contain a newline)."""
     line = message.replace("\n", "\\n").replace("\r", "\\r")
+    line = re.sub(r"\S{200,}", lambda m: f"{m[0][:40]}…({len(m[0]):,} characters)…{m[0][-12:]}", line)
     with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed: the exit code says it
         print(f"Error: {line}", file=sys.stderr, flush=True)
 

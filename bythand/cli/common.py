@@ -67,7 +67,7 @@ def parse_steps(text: str) -> list[int]:
     """Step numbers from "4", "4-6" or "2,4-6" (1 to 9; 10 and 11 with several heads or W_O)."""
     chosen: list[int] = []
     for part in text.split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        m = re.fullmatch(r"\s*([0-9]{1,6})\s*(?:-\s*([0-9]{1,6})\s*)?", part)  # ASCII digits, a few
         if not m:
             raise ProblemError(f"--step: {text!r} is not a step or range (write 4, 4-6 or 2,4-6)")
         first, last = int(m[1]), int(m[2] or m[1])
@@ -80,7 +80,7 @@ def parse_steps(text: str) -> list[int]:
 def whole_number(text: str, flag: str, low: int, high: int) -> int:
     """An integer option, checked here so every message reads the same whatever typer's version."""
     value = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", value) or not low <= int(value) <= high:
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", value) or not low <= int(value) <= high:
         raise ProblemError(f"{flag}: {text!r} is not a whole number from {low} to {high}")
     return int(value)
 

@@ -88,7 +88,7 @@ def parse_fill(text: str | None) -> frozenset[str]:
         return frozenset()
     chosen: set[str] = set()
     for part in (p.strip() for p in text.split(",")):
-        if part.isdigit() and int(part) in FILL_STEPS.values():
+        if part.isascii() and part.isdigit() and int(part) in FILL_STEPS.values():
             chosen |= {name for name, step in FILL_STEPS.items() if step == int(part)}
         elif part in FILL_STEPS:
             chosen.add(part)
