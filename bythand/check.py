@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank")
 META_KEYS = ("name", "problem", "sheet", "example")
 BLANKS = ("?", "")
 MINUS_INFINITY = ("-inf", "−inf", "-∞", "−∞", "-infinity", "−infinity")
+FLOAT_MAX = Fraction(sys.float_info.max)
 FLOAT_SLACK = 1e-9  # an exact answer matches a decimal truth up to the float's own rounding
 
 
@@ -156,6 +158,8 @@ def _parse_cell(value: object, where: str) -> Answer | None:
         number, decimal = parse_number(text)
     except NumberError as exc:
         raise AnswersError(f"{where}: {exc}") from None
+    if abs(number) > FLOAT_MAX:
+        raise AnswersError(f"{where}: {text} is beyond the floating-point range (at most about 1.8e308)")
     places = None
     if decimal and "/" not in text:
         try:
@@ -429,7 +433,10 @@ def _own(trace: Trace, name: str, used: Mapping[str, Matrix]) -> Matrix | None:
 
 def _workable(m: Matrix) -> bool:
     """False when a matrix worked from written numbers holds NaN or +∞ (a division by a written 0)."""
-    values = to_float(m) if is_exact(m) else m
+    try:
+        values = to_float(m) if is_exact(m) else m
+    except OverflowError:  # exact numbers past the float range: not numbers anyone works by hand
+        return False
     return not bool(np.isnan(values).any() or np.isposinf(values).any())
 
 

@@ -405,4 +405,4 @@ def _small_integer(v: Fraction, log_base: float) -> bool:
 
 
 def _short(x: float) -> str:
-    return str(int(x)) if x.is_integer() else f"{x:.4g}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.4g}"
