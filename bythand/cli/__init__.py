@@ -31,7 +31,9 @@ def _error(message: str) -> None:
     """One line on stderr, whatever the message holds (a path or key may contain a newline)."""
     line = message.replace("\n", "\\n").replace("\r", "\\r")
     line = re.sub(r"\S{200,}", lambda m: f"{m[0][:40]}…({len(m[0]):,} characters)…{m[0][-12:]}", line)
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed: the exit code says it
+    if sys.stderr is None:  # started with stderr closed (print would fall back to stdout)
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr broken: the exit code says it
         print(f"Error: {line}", file=sys.stderr, flush=True)
 
 
