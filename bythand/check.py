@@ -269,7 +269,7 @@ def parse_answers_text(text: str, path: str, kind: str) -> Answers:
 
 def load_answers(path: Path) -> Answers:
     """Read an answers file (.json as JSON, anything else as TOML)."""
-    text = _read_text(path)
+    text = _read_text(path, "answers files")
     return parse_answers_text(text, str(path), "json" if path.suffix.lower() == ".json" else "toml")
 
 

@@ -28,7 +28,7 @@ PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO"
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
 EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
-MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
+MAX_FILE_BYTES = 2_000_000  # a problem worked by hand is tiny; past this TOML alone takes over a second
 MAX_BASE = 1000  # the largest integer base of the exponential
 MAX_SIDE = 2048  # tokens, features or widths: the scores of 2,048 tokens are already 4 million cells
 MAX_HEADS = 64
@@ -580,10 +580,10 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "problem file
     return data
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str = "problem files") -> str:
     """Read a small text file (a UTF-8 byte-order mark is fine), every failure one clear sentence."""
     try:
-        return read_file(path).decode("utf-8-sig")
+        return read_file(path, what=what).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProblemError(f"{path}: not a text file (it is not valid UTF-8)") from None
 

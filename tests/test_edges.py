@@ -314,7 +314,7 @@ def test_an_npy_whose_header_lies_is_refused_before_allocating(cli: Runner, tmp_
 def test_an_npy_past_the_size_cap_is_not_read(cli: Runner, tmp_path: Path) -> None:
     np.save(tmp_path / "big.npy", np.zeros((1000, 1000)))
     result = cli("run", "--x", str(tmp_path / "big.npy"), "--wq", "1", "--wk", "1", "--wv", "1")
-    one_error_line(result.err, "the file is 8,000,128 bytes; matrix files are at most 5,000,000")
+    one_error_line(result.err, "the file is 8,000,128 bytes; matrix files are at most 2,000,000")
 
 
 def test_a_good_npy_still_loads(cli: Runner, tmp_path: Path) -> None:

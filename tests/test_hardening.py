@@ -128,10 +128,10 @@ def test_zero_sized_and_object_npy(cli: Runner, tmp_path: Path) -> None:
 
 
 def test_file_beyond_the_size_limit(cli: Runner, tmp_path: Path) -> None:
-    path = write(tmp_path, "big.toml", "# " + "x" * 5_000_001 + "\n" + GOOD)
+    path = write(tmp_path, "big.toml", "# " + "x" * 2_000_001 + "\n" + GOOD)
     size = path.stat().st_size
     result = cli("run", str(path))
-    assert result.err == f"Error: {path}: the file is {size:,} bytes; problem files are at most 5,000,000\n"
+    assert result.err == f"Error: {path}: the file is {size:,} bytes; problem files are at most 2,000,000\n"
 
 
 def test_binary_garbage(cli: Runner, tmp_path: Path) -> None:
