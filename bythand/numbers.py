@@ -19,6 +19,7 @@ NumberMode = Literal["auto", "fraction", "decimal"]
 SMALL_DENOMINATOR = 1000
 MAX_DIGITS, MAX_EXPONENT = 60, 400  # a number written with more, or 1e400, is refused when parsed
 MINUS = "-"
+MIXED = re.compile(r"([+-]?)(\d+)[ \u2009]+(\d+)\s*/\s*(\d+)")  # a mixed number: "1 1/7"
 
 
 class NumberError(ValueError):
@@ -42,6 +43,13 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
         return parse_number(float(value))
     if not isinstance(value, str):
         raise NumberError(f"{value!r} is not a number")
+    mixed = MIXED.fullmatch(value.strip().replace("−", "-"))
+    if mixed:  # "1 1/7" as a student writes 8/7; "-1 1/7" is -(1 + 1/7)
+        whole, part, parts = int(mixed[2]), int(mixed[3]), int(mixed[4])
+        if parts == 0:
+            raise NumberError(f"{value!r} divides by zero")
+        magnitude = whole + Fraction(part, parts)
+        return (-magnitude if mixed[1] == "-" else magnitude), False
     text = value.strip().replace("−", "-").replace("\u2009", "")  # a thin space groups digits: 1 000
     text = re.sub(r"\s*/\s*", "/", re.sub(r"^([+-])\s+", r"\1", text))  # "- 1" and "1 / 3" are fine
     if not text:
@@ -62,7 +70,7 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     decimal = any(c in text for c in ".eE")
     top, slash, bottom = text.partition("/")
     if "/" in bottom:
-        raise NumberError(f"{value!r} is not a number (one / at most, as in 1/3)")
+        raise NumberError(f"{value!r} is not a number")  # 1/2/3: never read as 1/(2/3)
     try:
         num, den = Fraction(top), Fraction(bottom) if slash else Fraction(1)
     except (ValueError, ZeroDivisionError):

@@ -24,6 +24,7 @@ COMMANDS = {
     "worksheet": "worksheet",
     "new": "examples",
     "check": "check",
+    "practice": "practice",
 }
 
 

@@ -26,26 +26,25 @@ def render_documents(
     """Every file of every document; in this process for a small set, else in chunks (see above)."""
     if fmt == "typ" or sum(len(doc.sheets) for doc in docs) <= CHUNK_SHEETS:
         return [f for doc in docs for f in ws.render_document(doc, fmt, fill, paper)]
-    jobs: list[tuple[int, dict[str, Any]]] = []  # (document, the data of a chunk of its sheets)
+    jobs: list[tuple[int, int, dict[str, Any]]] = []  # (document, sheets, the data of a chunk of them)
     for index, doc in enumerate(docs):
         for start in range(0, len(doc.sheets), CHUNK_SHEETS):
             chunk = doc.sheets[start : start + CHUNK_SHEETS]
-            jobs.append((index, ws.document_data(chunk, doc.key, fill, paper)))
-    batches: list[list[tuple[int, dict[str, Any]]]] = []
+            jobs.append((index, len(chunk), ws.document_data(chunk, doc.key, fill, paper, doc.interleave)))
+    batches: list[list[tuple[int, int, dict[str, Any]]]] = []
     size = CHUNK_SHEETS + 1
     for job in jobs:  # several one-sheet documents share a process, up to CHUNK_SHEETS sheets
-        sheets = len(job[1]["sheets"])
-        if not batches or size + sheets > CHUNK_SHEETS:
+        if not batches or size + job[1] > CHUNK_SHEETS:
             batches.append([])
             size = 0
         batches[-1].append(job)
-        size += sheets
+        size += job[1]
     parts: list[list[bytes]] = [[] for _ in docs]
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with context.Pool(processes=1, maxtasksperchild=TASKS_PER_PROCESS) as pool:
         done = pool.imap(_compile_batch, [(b, fmt) for b in batches])
         for batch, compiled in zip(batches, done, strict=True):
-            for (index, _), pages in zip(batch, compiled, strict=True):
+            for (index, _, _), pages in zip(batch, compiled, strict=True):
                 parts[index].extend(pages)
     files: list[tuple[Path, bytes]] = []
     for doc, pieces in zip(docs, parts, strict=True):
@@ -57,10 +56,10 @@ def render_documents(
     return files
 
 
-def _compile_batch(task: tuple[list[tuple[int, dict[str, Any]]], ws.OutputFormat]) -> list[list[bytes]]:
+def _compile_batch(task: tuple[list[tuple[int, int, dict[str, Any]]], ws.OutputFormat]) -> list[list[bytes]]:
     """In a child process: compile each chunk of a batch."""
     batch, fmt = task
-    return [ws.compile_document(data, fmt) for _, data in batch]
+    return [ws.compile_document(data, fmt) for _, _, data in batch]
 
 
 def _merged_pdf(pieces: list[bytes]) -> bytes:

@@ -36,6 +36,19 @@ def matrix_dict(m: Matrix, exact: bool = True) -> dict[str, Any]:
 
 def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
     """The whole trace in the JSON contract of the walkthrough issue."""
+    out = _trace_dict(trace, version)
+    e = trace.problem.embedding
+    if e is not None:  # step 0: what X is made from (the matrices are embed, P and X)
+        out["embedding"] = {
+            "tokens": list(e.tokens) if e.tokens is not None else None,
+            "token_ids": list(e.ids),
+            "positions": e.positions,
+            "position_base": e.base,
+        }
+    return out
+
+
+def _trace_dict(trace: Trace, version: str) -> dict[str, Any]:
     o = trace.options
     return {
         "version": version,
@@ -69,6 +82,9 @@ def _row_values(row: Matrix) -> list[float | None]:
     return values
 
 
+PLACE = "\u0000matrices\u0000"  # no key or value of a trace holds a NUL
+
+
 def write_trace_json(trace: Trace, version: str, write: Callable[[str], object]) -> None:
     """The JSON of trace_dict written piece by piece, a row at a time: the same text as
     json.dumps(trace_dict(...)), without holding a Python object (or a string) for every cell at once."""
@@ -80,9 +96,9 @@ def write_trace_json(trace: Trace, version: str, write: Callable[[str], object])
     exact = trace.exact
     head = trace_dict(replace(trace, matrices={}), version)
     head["exact"] = exact  # (of no matrices at all, every one would be exact)
-    text = dumps(head)
-    assert text.endswith('"matrices": {}}')
-    write(text[: -len("{}}")] + "{")
+    head["matrices"] = PLACE
+    before, after = dumps(head).split(dumps(PLACE))  # the matrices go where the placeholder is
+    write(before + "{")
     for k, (name, m) in enumerate(trace.matrices.items()):
         rows, cols = m.shape
         write(f'{", " if k else ""}{dumps(name)}: {{"shape": [{rows}, {cols}], "values": [')
@@ -94,4 +110,4 @@ def write_trace_json(trace: Trace, version: str, write: Callable[[str], object])
         else:
             write("null")
         write("}")
-    write("}}\n")
+    write("}" + after + "\n")
