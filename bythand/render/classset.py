@@ -11,13 +11,13 @@ import io
 import multiprocessing
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from . import worksheet as ws
 
 CHUNK_SHEETS = 25  # sheets compiled together (one task)
-TASKS_PER_PROCESS = 4  # then the process ends: at most about 100 sheets (≈ 350 MB) of typst's cache
+TASKS_PER_PROCESS = 2  # then the process ends: at most 50 sheets (≈ 170 MB) of typst's cache
 
 
 def render_documents(
@@ -26,25 +26,24 @@ def render_documents(
     """Every file of every document; in this process for a small set, else in chunks (see above)."""
     if fmt == "typ" or sum(len(doc.sheets) for doc in docs) <= CHUNK_SHEETS:
         return [f for doc in docs for f in ws.render_document(doc, fmt, fill, paper)]
-    jobs: list[tuple[int, int, dict[str, Any]]] = []  # (document, sheets, the data of a chunk of them)
+    jobs: list[tuple[int, ws.Document]] = []  # (document, a chunk of its sheets): laid out by the child
     for index, doc in enumerate(docs):
         for start in range(0, len(doc.sheets), CHUNK_SHEETS):
-            chunk = doc.sheets[start : start + CHUNK_SHEETS]
-            jobs.append((index, len(chunk), ws.document_data(chunk, doc.key, fill, paper, doc.interleave)))
-    batches: list[list[tuple[int, int, dict[str, Any]]]] = []
+            jobs.append((index, replace(doc, sheets=doc.sheets[start : start + CHUNK_SHEETS])))
+    batches: list[list[tuple[int, ws.Document]]] = []
     size = CHUNK_SHEETS + 1
     for job in jobs:  # several one-sheet documents share a process, up to CHUNK_SHEETS sheets
-        if not batches or size + job[1] > CHUNK_SHEETS:
+        if not batches or size + len(job[1].sheets) > CHUNK_SHEETS:
             batches.append([])
             size = 0
         batches[-1].append(job)
-        size += job[1]
+        size += len(job[1].sheets)
     parts: list[list[bytes]] = [[] for _ in docs]
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with context.Pool(processes=1, maxtasksperchild=TASKS_PER_PROCESS) as pool:
-        done = pool.imap(_compile_batch, [(b, fmt) for b in batches])
+        done = pool.imap(_compile_batch, [(batch, fmt, fill, paper) for batch in batches])
         for batch, compiled in zip(batches, done, strict=True):
-            for (index, _, _), pages in zip(batch, compiled, strict=True):
+            for (index, _), pages in zip(batch, compiled, strict=True):
                 parts[index].extend(pages)
     files: list[tuple[Path, bytes]] = []
     for doc, pieces in zip(docs, parts, strict=True):
@@ -56,10 +55,15 @@ def render_documents(
     return files
 
 
-def _compile_batch(task: tuple[list[tuple[int, int, dict[str, Any]]], ws.OutputFormat]) -> list[list[bytes]]:
-    """In a child process: compile each chunk of a batch."""
-    batch, fmt = task
-    return [ws.compile_document(data, fmt) for _, _, data in batch]
+def _compile_batch(
+    task: tuple[list[tuple[int, ws.Document]], ws.OutputFormat, frozenset[str], str],
+) -> list[list[bytes]]:
+    """In a child process: lay out and compile each chunk of a batch (the parent holds no layouts)."""
+    batch, fmt, fill, paper = task
+    return [
+        ws.compile_document(ws.document_data(d.sheets, d.key, fill, paper, d.interleave), fmt)
+        for _, d in batch
+    ]
 
 
 def _merged_pdf(pieces: list[bytes]) -> bytes:
