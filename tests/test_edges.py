@@ -66,13 +66,40 @@ def fifo(tmp_path: Path) -> Iterator[Path]:
 # 1. Writing never destroys
 
 
-def test_a_device_is_never_replaced_even_with_force(cli: Runner) -> None:
-    before = os.stat("/dev/null")
+@pytest.fixture
+def device(tmp_path: Path) -> Path:
+    """A character device of our own (the null device's numbers): a failing test must never be able to
+    replace the machine's real /dev/null."""
+    path = tmp_path / "null"
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"making a device node needs root ({exc.strerror}); the FIFO test covers special files")
+    return path
+
+
+def test_a_device_is_never_replaced_even_with_force(cli: Runner, device: Path) -> None:
+    before = os.stat(device)
+    result = cli("run", "-f", "json", "-o", str(device), "--force")
+    assert result.code == 2
+    one_error_line(result.err, f"{device}: is a character device; bythand writes regular files only")
+    after = os.lstat(device)
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_dev_null_as_output_is_refused_before_anything_is_written(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real /dev/null, with every way of replacing a file disabled: it is refused by the check."""
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("bythand tried to replace /dev/null")
+
+    monkeypatch.setattr(os, "replace", never)
+    monkeypatch.setattr(os, "link", never)
     result = cli("run", "-f", "json", "-o", "/dev/null", "--force")
     assert result.code == 2
     one_error_line(result.err, "/dev/null: is a character device; bythand writes regular files only")
-    after = os.stat("/dev/null")
-    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
 
 def test_a_fifo_or_folder_is_refused_as_output(cli: Runner, fifo: Path, tmp_path: Path) -> None:
