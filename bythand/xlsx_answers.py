@@ -291,3 +291,4 @@ def workbook_name(path: Path) -> str | None:
     except AnswersError:
         return None
     return _name(record, cells)
+
