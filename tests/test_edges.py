@@ -292,10 +292,13 @@ def test_a_full_disk_on_stdout() -> None:
 # 2. Nothing blocks, nothing balloons
 
 
-@pytest.mark.parametrize("where", ["problem", "--x", "answers", "problem = inside answers", "--tolerance"])
+@pytest.mark.parametrize(
+    "where", ["problem", "--x", "answers", "problem = inside answers", "--tolerance", "workbook"]
+)
 def test_a_fifo_is_refused_before_reading(tmp_path: Path, fifo: Path, where: str) -> None:
-    csv_fifo = tmp_path / "x.csv"
+    csv_fifo, xlsx_fifo = tmp_path / "x.csv", tmp_path / "answers.xlsx"
     os.mkfifo(csv_fifo)
+    os.mkfifo(xlsx_fifo)
     answers = tmp_path / "answers.toml"
     answers.write_text(f'problem = "{fifo.name}"\nQ = [[1]]\n', encoding="utf-8")
     args = {
@@ -304,6 +307,7 @@ def test_a_fifo_is_refused_before_reading(tmp_path: Path, fifo: Path, where: str
         "answers": ["check", str(fifo)],
         "problem = inside answers": ["check", str(answers)],
         "--tolerance": ["check", str(fifo), "--tolerance", "0.1"],
+        "workbook": ["check", str(xlsx_fifo)],
     }[where]
     done = bythand(*args)  # a read of a FIFO with no writer would block: the timeout catches that
     assert done.returncode == 2
