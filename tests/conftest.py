@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from bythand.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# pyproject's `pythonpath` puts the working tree first for this process; subprocesses (`python -c`,
+# `python -m bythand`, the `bythand` script) must import the same code, not a copy pip installed earlier.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT))]
+)
 
 
 @dataclass
