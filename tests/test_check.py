@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from student import toml, work
 from test_walk import problems
 
 from bythand import builtin_example, load_problem, walk
@@ -22,6 +21,7 @@ from bythand.numbers import decimal_text, fraction_text
 from bythand.walk import MASKED
 
 from conftest import Runner
+from student import toml, work
 from test_cli import snapshot, strict_json
 
 F = Fraction
