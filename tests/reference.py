@@ -173,8 +173,10 @@ def split(W: list[list[T]], count: int, columns: bool) -> list[list[list[T]]]:
     return [[row[h * size : (h + 1) * size] for row in W] for h in range(count)]
 
 
-def concatenate(Zs: list[list[list[T]]], columns: bool) -> list[list[T]]:
-    """The heads' Z one under the other (columns) or side by side (rows)."""
+def concatenate(Zs: list[Mat], columns: bool) -> Mat:
+    """The heads' Z one under the other (columns) or side by side (rows); all floats if any head is."""
+    if not all(is_exact(Z) for Z in Zs):
+        Zs = [[[float(v) for v in row] for row in Z] for Z in Zs]
     if columns:
         return [list(row) for Z in Zs for row in Z]
     return [[v for Z in Zs for v in Z[i]] for i in range(len(Zs[0]))]

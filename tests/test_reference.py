@@ -35,8 +35,11 @@ def test_the_reference_masks_splits_and_concatenates() -> None:
     W = [[1, 2, 3, 4], [5, 6, 7, 8]]
     assert ref.split(W, 2, columns=False) == [[[1, 2], [5, 6]], [[3, 4], [7, 8]]]
     assert ref.split(ref.transpose(W), 2, columns=True) == [[[1, 5], [2, 6]], [[3, 7], [4, 8]]]
-    assert ref.concatenate([[[1], [2]], [[3], [4]]], columns=True) == [[1], [2], [3], [4]]
-    assert ref.concatenate([[[1], [2]], [[3], [4]]], columns=False) == [[1, 3], [2, 4]]
+    Zs: list[ref.Mat] = [[[F(1)], [F(2)]], [[F(3)], [F(4)]]]
+    assert ref.concatenate(Zs, columns=True) == [[1], [2], [3], [4]]
+    assert ref.concatenate(Zs, columns=False) == [[1, 3], [2, 4]]
+    mixed = ref.concatenate([[[0.5]], [[F(1)]]], columns=True)  # a float head makes the whole of concat float
+    assert mixed == [[0.5], [1.0]] and all(isinstance(row[0], float) for row in mixed)
     assert ref.scale([[F(5), F(-1)]], "floor-half", 3) == [[2, -1]]
     assert ref.scale([[5.5, -0.5]], "floor-half", 3) == [[2.0, -1.0]]
     assert ref.scale([[F(5)]], "sqrt", 4) == [[F(5, 2)]]
