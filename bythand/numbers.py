@@ -32,6 +32,7 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     if isinstance(value, int):
         return Fraction(value), False
     if isinstance(value, float):
+        value = float(value)  # np.float64 is a float too, but its repr ("np.float64(0.5)") is not a number
         if not math.isfinite(value):
             raise NumberError(f"{value} is not allowed (only finite numbers)")
         frac = Fraction(repr(value))  # the decimal as written, not its binary approximation
@@ -54,6 +55,8 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
         raise NumberError(f"{value!r} is too long or too large to work by hand (at most 1e±{MAX_EXPONENT})")
     decimal = any(c in text for c in ".eE")
     top, slash, bottom = text.partition("/")
+    if "/" in bottom:  # "1/2/3" is a slip, not 3/2
+        raise NumberError(f"{value!r} is not a number")
     try:
         num, den = Fraction(top), Fraction(bottom) if slash else Fraction(1)
     except (ValueError, ZeroDivisionError):
