@@ -88,7 +88,7 @@ def prepare(folder: Path) -> None:
     answers.mkdir()
     steps = ["Q", "K", "V", "KT", "S", "scaled", "E", "sums", "A", "Z"]
     for k in range(200):
-        lines = [f'name = "Student {k + 1}"']
+        lines = [f'name = "Student {k + 1}"', 'example = "self-attention-6x4"']
         for step in steps:
             rows = trace["matrices"][step]["exact"]
             if k % 7 == 0 and step == "Z":  # some slips, so the report has something to say

@@ -44,6 +44,12 @@ if TYPE_CHECKING:
     from .problem import Head, Options, Problem, builtin_example, load_problem
     from .walk import Product, Step, Trace, walk
 
+# Problems from a framework's weights: nn.Linear layers, nn.MultiheadAttention, any __array__ tensor
+_EXPORTS.update(from_linear="frameworks", from_module="frameworks", from_multihead="frameworks")
+__all__ += ["from_linear", "from_module", "from_multihead"]
+if TYPE_CHECKING:
+    from .frameworks import from_linear, from_module, from_multihead
+
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:

@@ -4,64 +4,75 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from .errors import BythandError
-from .explain import GIVEN_NAMES, Cell, Operands, explain, number_text, recompute
-from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
-from .problem import (
-    Problem,
-    _read_text,
-    build_problem,
-    check_convention,
-    check_exp,
-    check_mask,
-    check_scale,
-    suggest,
+from .answers import (
+    LOADERS,
+    Answer,
+    Answers,
+    AnswersError,
+    Reference,
+    Unreadable,
+    Written,
+    load_answers,
+    name_in,
+    parse_answers,
+    parse_answers_text,
 )
+from .errors import BythandError
+from .explain import Cell, Operands, explain, is_given, number_text, recompute
+from .numbers import Matrix, Number, NumberError, cell, is_exact, parse_number, to_float
+from .problem import PROBLEM_KEYS, Problem, _read_text, build_problem, check_convention, suggest
+from .roster import Match, Student, match, safe_cell
 from .walk import MASKED, Trace, walk
 
-Verdict = Literal["correct", "carried", "wrong", "blank"]
-VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank")
-META_KEYS = ("name", "problem", "sheet", "example")
-BLANKS = ("?", "")
-MINUS_INFINITY = ("-inf", "−inf", "-∞", "−∞", "-infinity", "−infinity")
+__all__ = [  # the answers record and its loaders live in answers.py and are re-exported here
+    "GRADEBOOKS",
+    "VERDICTS",
+    "Answer",
+    "Answers",
+    "AnswersError",
+    "CellResult",
+    "Failure",
+    "Named",
+    "Report",
+    "Result",
+    "Rules",
+    "StepResult",
+    "Unreadable",
+    "Verdict",
+    "answer_files",
+    "as_tolerance",
+    "canonical_sheet",
+    "check",
+    "grade_files",
+    "gradebook_rows",
+    "graded_names",
+    "load_answers",
+    "looks_like_problem",
+    "matches",
+    "parse_answers",
+    "parse_answers_text",
+    "percent",
+    "platform_rows",
+    "problem_for",
+    "report_dict",
+    "same_reference",
+    "skip_reason",
+    "step_names",
+    "template_text",
+]
+
+Verdict = Literal["correct", "carried", "wrong", "unreadable", "blank"]
+VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank", "unreadable")
 FLOAT_SLACK = 1e-9  # an exact answer matches a decimal truth up to the float's own rounding
-
-
-class AnswersError(BythandError):
-    """An answers file that cannot be graded, with the file, step and cell where it went wrong."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One cell as the student wrote it."""
-
-    text: str
-    value: Fraction | float  # a float only for −∞, a masked score
-    decimals: int | None  # decimal places written, or None for an integer or a fraction
-
-
-@dataclass(frozen=True)
-class Answers:
-    """An answers file: the student's name, where the problem is, and each step's cells (None = blank)."""
-
-    path: str
-    name: str | None
-    problem: Path | None
-    sheet: str | None
-    matrices: dict[str, list[list[Answer | None]]]
-    example: str | None = None
-    options: dict[str, str] = field(default_factory=dict)  # the method the answers were worked with
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,7 @@ class CellResult:
     answer: str | None
     expected: Number
     own: Number | None
+    reason: str | None = None  # why an unreadable cell could not be read
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,11 @@ class StepResult:
         """How many cells the matrix has."""
         return sum(len(row) for row in self.cells)
 
+    @property
+    def score(self) -> int:
+        """Cells that earn credit: correct and carried."""
+        return self.count("correct") + self.count("carried")
+
 
 @dataclass(frozen=True)
 class Report:
@@ -110,6 +127,10 @@ class Report:
     problem: str
     trace: Trace
     steps: tuple[StepResult, ...]
+    reference: str = ""  # what it was graded against: "sheet 11PVR6TRH", "example NAME", "problem PATH"
+    note: str | None = None  # said first in the report (graded against the built-in example by default)
+    flags: tuple[str, ...] = ()  # what a roster found: a duplicate, a file that matches nobody
+    student: Student | None = None
 
     def count(self, verdict: Verdict) -> int:
         """How many graded cells got this verdict."""
@@ -127,147 +148,28 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """True when no graded cell is wrong or blank."""
-        return self.count("wrong") == 0 and self.count("blank") == 0
+        """True when no graded cell is wrong, unreadable or blank."""
+        return all(self.count(v) == 0 for v in ("wrong", "blank", "unreadable"))
 
 
 @dataclass(frozen=True)
 class Failure:
-    """An answers file that could not be graded, kept in a class's results."""
+    """An answers file that could not be graded (or a roster's student with no file), kept in a class."""
 
     answers: str
     error: str
+    name: str | None = None
+    reference: str = ""
+    flags: tuple[str, ...] = ()
+    student: Student | None = None
+    missing: bool = False  # a student on the roster handed nothing in: not bad input
 
 
-# Reading answers files
-
-
-def _parse_cell(value: object, where: str) -> Answer | None:
-    """One written cell: None for "?" or "", −∞ for a masked score, else an exact number."""
-    if isinstance(value, str) and value.strip() in BLANKS:
-        return None
-    if isinstance(value, str) and value.strip().lower() in MINUS_INFINITY:
-        return Answer(value.strip(), MASKED, None)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise AnswersError(f'{where}: {value!r} is not a number (write a number, a fraction "9/46", or "?")')
-    text = str(value).strip() if not isinstance(value, float) else repr(value)
-    try:
-        number, decimal = parse_number(text)
-    except NumberError as exc:
-        raise AnswersError(f"{where}: {exc}") from None
-    places = None
-    if decimal and "/" not in text:
-        try:
-            exponent = Decimal(text.replace("−", "-")).as_tuple().exponent
-        except InvalidOperation:  # pragma: no cover - parse_number accepted it, so Decimal does too
-            exponent = 0
-        places = max(0, -int(exponent))
-    return Answer(text, number, places)
-
-
-def _rows(value: object, name: str, where: str) -> list[list[Answer | None]]:
-    """A step's matrix as written: a list of rows (a flat list for a single row or column)."""
-    if not isinstance(value, list) or not value:
-        raise AnswersError(
-            f'{where}: {name} must be a list of rows, like [[1, "9/46"], ["?", 0]], not {value!r}'
-        )
-    if not any(isinstance(r, list) for r in value):
-        value = [value]  # a flat list: one row (sums in the columns convention)
-    rows: list[list[Answer | None]] = []
-    for i, row in enumerate(value, start=1):
-        if not isinstance(row, list):
-            raise AnswersError(f"{where}: {name} row {i} is not a list of cells")
-        rows.append(
-            [_parse_cell(v, f"{where}: {name} row {i}, column {j}") for j, v in enumerate(row, start=1)]
-        )
-        if len(rows[-1]) != len(rows[0]):
-            raise AnswersError(
-                f"{where}: {name} row {i} has {len(rows[-1])} cells, but row 1 has {len(rows[0])}"
-            )
-    return rows
-
-
-def parse_answers(data: object, path: str) -> Answers:
-    """Build Answers from a parsed TOML or JSON answers file."""
-    if not isinstance(data, dict):
-        raise AnswersError(
-            f"{path}: an answers file holds a table of steps (Q, K, ...), not {type(data).__name__}"
-        )
-    meta: dict[str, str] = {}
-    matrices: dict[str, list[list[Answer | None]]] = {}
-    options: dict[str, str] = {}
-    for key, value in data.items():
-        if key == "options":
-            options = _options(value, path)
-        elif key in META_KEYS:
-            if not isinstance(value, str):
-                raise AnswersError(f"{path}: {key} must be text, not {value!r}")
-            meta[key] = value
-        elif re.fullmatch(r"h\d+", key) and isinstance(value, dict):  # [h1] tables and h1.Q dotted keys
-            for inner, v in value.items():
-                matrices[f"{key}.{inner}"] = _rows(v, f"{key}.{inner}", path)
-        else:
-            matrices[key] = _rows(value, key, path)
-    problem = None
-    if meta.get("problem"):
-        problem = Path(path).parent / meta["problem"]  # relative to the answers file, as a user expects
-    if not matrices:
-        raise AnswersError(f"{path}: no answers to check; give steps such as Q = [[...]] or A = [[...]]")
-    return Answers(
-        path,
-        meta.get("name") or None,
-        problem,
-        meta.get("sheet") or None,
-        matrices,
-        meta.get("example") or None,
-        options,
-    )
-
-
-def _options(value: object, path: str) -> dict[str, str]:
-    """An answers file's `options = {scale = "floor-half", ...}`: checked as a problem's options are."""
-    checks = {"convention": check_convention, "scale": check_scale, "exp": check_exp, "mask": check_mask}
-    if not isinstance(value, dict):
-        raise AnswersError(f'{path}: options must be a table, like options = {{scale = "floor-half"}}')
-    out: dict[str, str] = {}
-    for key, v in value.items():
-        if key not in checks:
-            raise AnswersError(
-                f"{path}: unknown option {key!r}{suggest(key, tuple(checks))}; "
-                f"valid options are {', '.join(checks)}"
-            )
-        out[key] = str(checks[key](v, f"{path}: options.{key}"))
-    return out
-
-
-def parse_answers_text(text: str, path: str, kind: str) -> Answers:
-    """Parse the text of an answers file, keeping decimals as written (0.20 keeps its two places)."""
-    try:
-        if kind == "json":
-
-            def refuse(token: str) -> None:
-                raise AnswersError(f'{path}: {token} is not allowed; write -inf as the text "-inf"')
-
-            data = json.loads(text, parse_float=str, parse_constant=refuse)
-        else:
-            data = tomllib.loads(text, parse_float=str)
-    except json.JSONDecodeError as exc:
-        raise AnswersError(
-            f"{path}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AnswersError(f"{path}: TOML syntax error: {exc}") from None
-    return parse_answers(data, path)
-
-
-def load_answers(path: Path) -> Answers:
-    """Read an answers file (.json as JSON, anything else as TOML)."""
-    text = _read_text(path)
-    return parse_answers_text(text, str(path), "json" if path.suffix.lower() == ".json" else "toml")
+Result = Report | Failure
 
 
 def looks_like_problem(path: Path) -> bool:
-    """True for a readable problem file (it gives X), so `check PROBLEM ANSWERS...` can tell them apart."""
+    """True for a problem file: it gives X and nothing but a problem's keys (never answers with an X)."""
     if not path.is_file() or path.suffix.lower() not in (".toml", ".json"):
         return False
     try:
@@ -275,65 +177,188 @@ def looks_like_problem(path: Path) -> bool:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (BythandError, ValueError):
         return False
-    return isinstance(data, dict) and "X" in data
+    if not isinstance(data, dict) or not set(data) <= set(PROBLEM_KEYS):
+        return False
+    return "X" in data or "tokens" in data or "token_ids" in data  # step 0 makes X from tokens
 
 
-def answer_files(paths: Sequence[Path]) -> list[Path]:
-    """The answers files named, with each folder opened to its .toml and .json files."""
+def skip_reason(path: Path) -> str | None:
+    """Why a file found in a class folder is not a student's answers, or None if it may be."""
+    if path.suffix.lower() not in LOADERS:
+        return f"not an answers file ({', '.join(LOADERS)})"
+    if looks_like_problem(path):
+        return "a problem file, not answers"
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(_read_text(path))
+        except (BythandError, ValueError):
+            return None  # a broken answers file: graded, so its error is named in its row
+        if isinstance(data, list) or (isinstance(data, dict) and {"summary", "steps"} & set(data)):
+            return "a bythand check report (--format json), not answers"
+    return None
+
+
+def answer_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The answers files named, each folder opened with its sub-folders; and the files skipped, with why."""
     files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".toml", ".json")
-            )
-            if not found:
-                raise AnswersError(f"{path}: the folder has no .toml or .json answers files")
-            files.extend(found)
-        else:
+        if not path.is_dir():
             files.append(path)
-    return files
+            continue
+        found = 0
+        for item in sorted(path.rglob("*")):
+            inside = item.relative_to(path).parts
+            if any(part.startswith(".") for part in inside) or not item.is_file():
+                continue  # hidden files and folders (.git, .DS_Store) are not a class's work
+            reason = skip_reason(item)
+            if reason is None:
+                files.append(item)
+                found += 1
+            else:
+                skipped.append((item, reason))
+        if not found:
+            raise AnswersError(f"{path}: the folder has no .toml or .json answers files")
+    return files, skipped
 
 
 # Finding the problem
 
 
-def named_answers_problem(answers: Answers) -> Problem | None:
-    """The problem an answers file names by `sheet = "ID"` or `example = "NAME"`, if it does."""
+@dataclass(frozen=True)
+class Named:
+    """A problem the teacher names (PROBLEM, --sheet, --example, or a roster's sheet) and its reference."""
+
+    reference: Reference
+    problem: Problem
+
+
+def same_reference(a: Reference, b: Reference) -> bool:
+    """True when two references name the same problem (a sheet id however typed, a file by its path)."""
+    if a.kind != b.kind:
+        return False
+    if a.kind == "sheet":
+        from .generate import parse_sheet_id
+
+        try:
+            return parse_sheet_id(a.value) == parse_sheet_id(b.value)
+        except BythandError:
+            return a.value == b.value
+    if a.kind == "problem":
+        return Path(a.value).resolve() == Path(b.value).resolve()
+    return a.value == b.value
+
+
+def referenced_problem(answers: Answers, convention: str | None, heads: int | None) -> Problem | None:
+    """The problem an answers file names by sheet id, example or problem path, if it names one."""
     from .generate import problem_from_sheet_id
     from .problem import load_example
 
+    ref = answers.reference
+    if ref is None:
+        return None
     try:
-        if answers.sheet is not None:
-            return problem_from_sheet_id(answers.sheet)
-        if answers.example is not None:
-            return load_example(answers.example)
+        if ref.kind == "sheet":
+            problem = problem_from_sheet_id(ref.value)
+        elif ref.kind == "example":
+            problem = load_example(ref.value)
+        else:
+            if answers.problem is not None and not answers.problem.exists():
+                raise AnswersError(
+                    f"{answers.path}: its problem file {answers.problem} does not exist "
+                    "(a problem path is relative to the answers file)"
+                )
+            return build_problem(
+                answers.problem, {}, convention, heads if heads is not None else answers.heads
+            )
+    except AnswersError:
+        raise
     except BythandError as exc:
         raise AnswersError(f"{answers.path}: {exc}") from None
-    return None
+    if heads is not None:
+        raise AnswersError(f"{answers.path}: --heads cannot change a problem named by a sheet id or example")
+    return (
+        problem if convention is None else problem.in_convention(check_convention(convention, "--convention"))
+    )
+
+
+METHOD_FIELDS = ("scale", "exp", "mask")
+
+
+def _refuse_other_method(answers: Answers, problem: Problem, what: str) -> None:
+    """A student's recorded method that differs from the test's is an error, never an override."""
+    for key in METHOD_FIELDS:
+        mine = answers.options.get(key)
+        theirs = str(getattr(problem.options, key))
+        if mine is not None and mine != theirs:
+            raise AnswersError(f"{answers.path}: worked with {key} {mine}; {what} uses {theirs}")
+    if answers.heads is not None and answers.heads != len(problem.heads):
+        raise AnswersError(
+            f"{answers.path}: worked with {answers.heads} heads; {what} has {len(problem.heads)}"
+        )
+
+
+def _recorded(answers: Answers) -> dict[str, Any]:
+    """The method an answers file records (scale, exp, mask), for a problem it names itself."""
+    return {k: answers.options.get(k) for k in METHOD_FIELDS}
+
+
+def _in_written_convention(problem: Problem, answers: Answers, convention: str | None) -> Problem:
+    """The convention is how the cells are laid out, not the test: the command line's, else the file's."""
+    chosen = convention or answers.options.get("convention")
+    return problem.with_options(convention=chosen) if chosen else problem
 
 
 def problem_for(
-    answers: Answers, given: Path | Problem | None, convention: str | None, heads: int | None
-) -> Problem:
-    """The problem to grade: the argument (file, --sheet, --example), the answers file's, or the example."""
-    named = given if isinstance(given, Problem) else None
-    if given is None and answers.problem is None:
-        named = named_answers_problem(answers)
+    answers: Answers,
+    named: Named | None,
+    convention: str | None,
+    heads: int | None,
+    method: Mapping[str, Any] | None = None,
+    in_class: bool = False,
+) -> tuple[Problem, str, str | None]:
+    """(the problem to grade, what it is called, a note for the report's first line).
+
+    The teacher's problem (named) is the test: a file naming another, or recording another method,
+    is an error. Without one, the file's own reference; without that, in a class an error, and for
+    a single file the built-in example, said in the note.
+    """
+    method = {k: v for k, v in (method or {}).items() if v is not None}
+    ref = answers.reference
     if named is not None:
-        if heads is not None:
+        if ref is not None and not same_reference(ref, named.reference):
             raise AnswersError(
-                f"{answers.path}: --heads cannot change a problem named by a sheet id or example"
+                f"{answers.path}: the file names {ref}, but it is being graded against {named.reference}"
             )
-        return (
-            named if convention is None else named.in_convention(check_convention(convention, "--convention"))
-        )
-    path = None if isinstance(given, Problem) else given
-    if path is None and answers.problem is not None and not answers.problem.exists():
+        problem = named.problem.with_options(**method)
+        _refuse_other_method(answers, problem, f"this {named.reference.kind}")
+        return _in_written_convention(problem, answers, convention), str(named.reference), None
+    own = referenced_problem(answers, convention, heads)
+    if own is not None and ref is not None:
+        if ref.kind == "sheet":  # a sheet id fixes the method: neither the file nor a flag changes the test
+            _refuse_other_method(answers, own, "this sheet")
+            if own.with_options(**method).options != own.options:
+                raise AnswersError(
+                    f"{answers.path}: sheet {ref.value} fixes the method; leave out the method flags"
+                )
+            return _in_written_convention(own, answers, convention), str(ref), None
+        recorded = _recorded(answers)
+        problem = own.with_options(**recorded).with_options(**method)
+        return _in_written_convention(problem, answers, convention), str(ref), None
+    if in_class:
         raise AnswersError(
-            f"{answers.path}: its problem file {answers.problem} does not exist "
-            "(a problem path is relative to the answers file)"
+            f"{answers.path}: names no sheet, example or problem; add a line such as "
+            'sheet = "ID" to it, or name the problem on the command line (PROBLEM, --sheet or --example)'
         )
-    return build_problem(path if path is not None else answers.problem, {}, convention, heads)
+    from .problem import EXAMPLE_NAME
+
+    base = build_problem(None, {}, convention, heads if heads is not None else answers.heads)
+    recorded = _recorded(answers)
+    problem = _in_written_convention(
+        base.with_options(**recorded).with_options(**method), answers, convention
+    )
+    note = "Note: graded against the built-in example (the file names no sheet or problem)"
+    return problem, f"example {EXAMPLE_NAME}", note
 
 
 # Grading
@@ -341,11 +366,16 @@ def problem_for(
 
 def graded_names(trace: Trace) -> list[str]:
     """The matrices a student can hand in, in the order they are worked."""
-    return [n for n in trace.matrices if n.rpartition(".")[2] not in GIVEN_NAMES]
+    return [n for n in trace.matrices if not is_given(trace, n)]
 
 
 def _check_names(trace: Trace, answers: Answers) -> None:
     valid = graded_names(trace)
+    for name in sorted(answers.fill):
+        if name not in valid:
+            raise AnswersError(
+                f"{answers.path}: fill names {name}, which is not a step{suggest(name, valid)}"
+            )
     for name, rows in answers.matrices.items():
         if name not in valid:
             if name in trace.matrices:
@@ -368,7 +398,7 @@ def _check_names(trace: Trace, answers: Answers) -> None:
         )
 
 
-def _grid(trace: Trace, name: str, rows: list[list[Answer | None]]) -> list[list[Answer | None]]:
+def _grid(trace: Trace, name: str, rows: list[list[Written]]) -> list[list[Written]]:
     """The answers in the matrix's own shape (a flat list given for a column becomes that column)."""
     shape = trace[name].shape
     if (len(rows), len(rows[0])) != shape:
@@ -377,7 +407,10 @@ def _grid(trace: Trace, name: str, rows: list[list[Answer | None]]) -> list[list
 
 
 def matches(answer: Answer, target: Number, rules: Rules) -> bool:
-    """Fair comparison: integers and fractions exact, decimals within half a unit of their last place."""
+    """Fair comparison: integers and fractions exact, decimals within half a unit of their last place.
+
+    A decimal that is the value exactly (0.2 for 1/5, 1.8 for 9/5) is right whatever its places.
+    """
     answer_masked = isinstance(answer.value, float)
     target_masked = isinstance(target, float) and target == MASKED
     if answer_masked or target_masked:
@@ -386,10 +419,12 @@ def matches(answer: Answer, target: Number, rules: Rules) -> bool:
     assert isinstance(a, Fraction)
     t = target if isinstance(target, Fraction) else Fraction(target)
     slack = Fraction(0) if isinstance(target, Fraction) else Fraction(FLOAT_SLACK) * max(Fraction(1), abs(t))
+    if abs(a - t) <= slack:
+        return True  # exact (a decimal truth: exact up to the float's own rounding)
     if rules.tolerance is not None:
         return abs(a - t) <= rules.tolerance + slack
     if answer.decimals is None:
-        return abs(a - t) <= slack
+        return False
     if t.denominator != 1 and answer.decimals < rules.decimals:
         return False  # 0.2 is not an answer for 9/46: write at least rules.decimals places
     return abs(a - t) <= Fraction(1, 2 * 10**answer.decimals) + slack
@@ -404,24 +439,26 @@ def _only_too_short(answer: Answer, targets: Sequence[Number | None], rules: Rul
     return any(t is not None and matches(answer, t, Rules(places, None)) for t in targets)
 
 
-def _merge(base: Matrix, written: list[list[Answer | None]]) -> Matrix:
+def _merge(base: Matrix, written: list[list[Written]]) -> Matrix:
     """The student's matrix: what they wrote where they wrote it, `base` (their own value) elsewhere."""
     out = base.copy()
     for i, row in enumerate(written):
         for j, a in enumerate(row):
-            if a is not None:
+            if isinstance(a, Answer):
                 out[i, j] = a.value if is_exact(out) else float(a.value)  # keep the trace's number domain
     return out
 
 
-def _own(trace: Trace, name: str, used: Mapping[str, Matrix]) -> Matrix | None:
-    """What the student's own earlier numbers give for a matrix, or None if they cannot be worked."""
+def _own(trace: Trace, name: str, used: Mapping[str, Matrix]) -> tuple[Matrix | None, list[str]]:
+    """What the student's own earlier numbers give for a matrix (None if they cannot be worked), and
+    the matrices that working read."""
+    operands = Operands(trace, used)
     try:
         with np.errstate(all="ignore"):
-            own = recompute(trace, name, Operands(trace, used))
+            own = recompute(trace, name, operands)
     except (ArithmeticError, BythandError, ValueError):
-        return None  # e.g. a written sum of 0, or a score too large to exponentiate
-    return own if _workable(own) else None
+        return None, operands.read  # e.g. a written sum of 0, or a score too large to exponentiate
+    return (own if _workable(own) else None), operands.read
 
 
 def _workable(m: Matrix) -> bool:
@@ -430,33 +467,71 @@ def _workable(m: Matrix) -> bool:
     return not bool(np.isnan(values).any() or np.isposinf(values).any())
 
 
+def _accepted(
+    mine: Matrix,
+    truth: Matrix,
+    own: Matrix | None,
+    written: list[list[Written]] | None,
+    clean: bool,
+    rules: Rules,
+) -> bool:
+    """True when the student's matrix differs from the truth only by answers that were accepted:
+    right by the rules, or worked right from accepted inputs (a student who rounded as they went)."""
+    for (i, j), value in np.ndenumerate(mine):
+        if value == truth[i, j]:
+            continue
+        a = written[i][j] if written is not None else None
+        if not isinstance(a, Answer):
+            if not clean:
+                return False  # their own value, worked from a slip
+            continue
+        if matches(a, cell(truth, i, j), rules):
+            continue
+        if not (clean and own is not None and matches(a, cell(own, i, j), rules)):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Worked:
+    """One matrix as the student's numbers give it."""
+
+    own: Matrix | None  # worked from their own earlier numbers (the truth when those are all true)
+    clean: bool  # every earlier number it reads was accepted, so a match with `own` is simply right
+
+
 def check(trace: Trace, answers: Answers, rules: Rules | None = None, precision: int = 2) -> Report:
-    """Grade every step the answers give, carrying each earlier answer forward into the later steps."""
+    """Grade every step the answers give, carrying each earlier answer forward into the later steps.
+
+    Plain and quick: the practice screen calls it after every edit.
+    """
     rules = rules or Rules()
     _check_names(trace, answers)
     used: dict[str, Matrix] = {}  # the student's matrices, where they differ from the trace's
-    own_values: dict[str, Matrix | None] = {}
+    slipped: set[str] = set()  # those that differ by more than accepted answers
+    worked: dict[str, _Worked] = {}
     for name in graded_names(trace):
-        own = _own(trace, name, used) if used else trace[name]
-        own_values[name] = own
-        written = answers.matrices.get(name)
+        if used:
+            own, read = _own(trace, name, used)
+        else:
+            own, read = trace[name], []
+        clean = not any(r in slipped for r in read)
+        worked[name] = _Worked(own, clean)
+        written = None if name in answers.fill else answers.matrices.get(name)
+        grid = _grid(trace, name, written) if written else None
         base = own if own is not None else trace[name]
-        mine = _merge(base, _grid(trace, name, written)) if written else base
+        mine = _merge(base, grid) if grid else base
         if not _same(mine, trace[name]):
             used[name] = mine
+            if not _accepted(mine, trace[name], own, grid, clean, rules):
+                slipped.add(name)
     steps = []
     for name in graded_names(trace):
-        if name not in answers.matrices:
+        if name not in answers.matrices or name in answers.fill:
             continue
         steps.append(
             _grade(
-                trace,
-                name,
-                _grid(trace, name, answers.matrices[name]),
-                own_values[name],
-                used,
-                rules,
-                precision,
+                trace, name, _grid(trace, name, answers.matrices[name]), worked[name], used, rules, precision
             )
         )
     return Report(answers.path, answers.name, trace.problem.source, trace, tuple(steps))
@@ -476,13 +551,14 @@ def _step_number(trace: Trace, name: str) -> int:
 def _grade(
     trace: Trace,
     name: str,
-    written: list[list[Answer | None]],
-    own: Matrix | None,
+    written: list[list[Written]],
+    worked: _Worked,
     used: Mapping[str, Matrix],
     rules: Rules,
     precision: int,
 ) -> StepResult:
     truth = trace[name]
+    own = worked.own
     rows: list[tuple[CellResult, ...]] = []
     first_wrong: Cell | None = None
     too_short: str | None = None  # a decimal refused for its places alone deserves a word why
@@ -492,24 +568,27 @@ def _grade(
             expected = cell(truth, i, j)
             mine = None if own is None else cell(own, i, j)
             if a is None:
-                verdict: Verdict = "blank"
-            elif matches(a, expected, rules):
-                verdict = "correct"
+                out.append(CellResult("blank", None, expected, mine))
+                continue
+            if isinstance(a, Unreadable):
+                out.append(CellResult("unreadable", a.text, expected, mine, a.reason))
+                continue
+            if matches(a, expected, rules):
+                verdict: Verdict = "correct"
             elif mine is not None and matches(a, mine, rules):
-                verdict = "carried"
+                verdict = "correct" if worked.clean else "carried"
             else:
                 verdict = "wrong"
                 first_wrong = first_wrong or Cell(name, i, j)
                 if too_short is None and _only_too_short(a, (expected, mine), rules):
                     too_short = a.text
-            out.append(CellResult(verdict, None if a is None else a.text, expected, mine))
+            out.append(CellResult(verdict, a.text, expected, mine))
         rows.append(tuple(out))
     work = _work(trace, first_wrong, used, precision) if first_wrong else ()
     if too_short is not None and rules.tolerance is None:
         places = "place" if rules.decimals == 1 else "places"
         work += (
-            f"(a decimal needs at least {rules.decimals} {places} unless the value is whole; "
-            f"{too_short} has fewer)",
+            f"(a decimal needs at least {rules.decimals} {places} unless it is exact; {too_short} has fewer)",
         )
     return StepResult(name, _step_number(trace, name), tuple(rows), work)
 
@@ -540,42 +619,98 @@ def _and(names: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def canonical_sheet(text: str) -> str:
+    """A sheet id as it is printed (a typed O for 0 and lower case are read as meant); else as written."""
+    from .generate import parse_sheet_id, sheet_id
+
+    try:
+        return sheet_id(*parse_sheet_id(text))
+    except BythandError:
+        return text.strip().upper()
+
+
 def grade_files(
     files: Sequence[Path],
-    problem: Path | Problem | None,
+    named: Named | None,
     rules: Rules,
     convention: str | None = None,
     heads: int | None = None,
     method: Mapping[str, Any] | None = None,
     precision: int = 2,
     keep_going: bool = False,
-) -> list[Report | Failure]:
-    """Grade each answers file against its problem; with keep_going a bad file becomes a Failure."""
+    roster: Sequence[Student] | None = None,
+) -> list[Result]:
+    """Grade each answers file against its problem; with keep_going (a class) a bad file becomes a Failure.
+
+    With a roster, each file is matched to its student by sheet id or name and graded against that
+    student's sheet; a student with no file gets a row of their own.
+    """
     traces: dict[str, Trace] = {}  # files that share a problem and method share its trace
-    results: list[Report | Failure] = []
+    loaded: list[Answers | Failure] = []
     for file in files:
         try:
-            answers = load_answers(file)
-            # the problem's own method, then the one the answers file records, then the flags
-            recorded = answers.options
-            chosen = problem_for(answers, problem, convention, heads).with_options(
-                convention=recorded.get("convention"),
-                scale=recorded.get("scale"),
-                exp=recorded.get("exp"),
-                mask=recorded.get("mask"),
-            )
-            if convention is not None:
-                chosen = chosen.with_options(convention=convention)
-            chosen = chosen.with_options(**(method or {}))
-            key = f"{chosen.source}|{chosen.options}"
-            if key not in traces:
-                traces[key] = walk(chosen)
-            results.append(check(traces[key], answers, rules, precision))
+            loaded.append(load_answers(file))
         except BythandError as exc:
             if not keep_going:
                 raise
-            results.append(Failure(str(file), str(exc)))
+            loaded.append(Failure(str(file), str(exc), name_in(file)))
+    matched: list[Match | None] = [None] * len(loaded)
+    if roster is not None:
+        entries = [
+            (a.path, canonical_sheet(a.sheet) if a.sheet else None, a.name)
+            for a in loaded
+            if isinstance(a, Answers)
+        ]
+        found = iter(match(entries, roster))
+        matched = [next(found) if isinstance(a, Answers) else None for a in loaded]
+    results: list[Result] = []
+    for answers, m in zip(loaded, matched, strict=True):
+        if isinstance(answers, Failure):
+            results.append(answers)
+            continue
+        student = m.student if m is not None else None
+        flags = m.flags if m is not None else ()
+        teacher = named
+        try:
+            if m is not None and m.student is not None:
+                teacher = _sheet_named(m.student.sheet)  # the roster names the student's sheet
+            if m is not None and m.error is not None:
+                raise AnswersError(f"{answers.path}: {m.error}")
+            problem, reference, note = problem_for(answers, teacher, convention, heads, method, keep_going)
+            key = f"{problem.source}|{problem.options}|{len(problem.heads)}"
+            if key not in traces:
+                traces[key] = walk(problem)
+            report = check(traces[key], answers, rules, precision)
+            results.append(replace(report, reference=reference, note=note, flags=flags, student=student))
+        except BythandError as exc:
+            if not keep_going:
+                raise
+            name = student.name if student is not None else answers.name
+            ref = str(teacher.reference) if teacher is not None else str(answers.reference or "")
+            results.append(Failure(answers.path, str(exc), name, ref, flags, student))
+    if roster is not None:
+        handed_in = {id(m.student) for m in matched if m is not None and m.student is not None}
+        for s in roster:
+            if id(s) not in handed_in:
+                results.append(
+                    Failure(
+                        "",
+                        f"no answers file from {s.name}",
+                        s.name,
+                        f"sheet {s.sheet}",
+                        ("missing",),
+                        s,
+                        True,
+                    )
+                )
     return results
+
+
+def _sheet_named(sheet: str) -> Named:
+    """The problem of a roster student's sheet."""
+    from .generate import problem_from_sheet_id
+
+    return Named(Reference("sheet", canonical_sheet(sheet)), problem_from_sheet_id(sheet))
 
 
 # The template
@@ -585,42 +720,76 @@ def _toml_row(values: Iterable[str]) -> str:
     return "[" + ", ".join(values) + "]"
 
 
-def template_text(trace: Trace, problem_ref: str | None, named: tuple[str, str] | None = None) -> str:
-    """An answers file for this problem: each step's matrix shaped and full of "?", givens as comments."""
+def template_text(
+    trace: Trace,
+    reference: tuple[str, str] | None,
+    fill: frozenset[str] = frozenset(),
+    heads: int | None = None,
+    name: str = "",
+) -> str:
+    """An answers file for this problem, as its printed sheet is: each step shaped, "?" where the student
+    writes, masked cells and the --fill steps already written; the problem and the method recorded, so
+    `bythand check FILE` needs no flags."""
     p, o = trace.problem, trace.options
     lines = [
         f"# Answers for: {p.title}",
         f"# Method: {o.convention} convention, scale {o.scale}, exp {o.exp}, mask {o.mask}",
-        '# Replace each "?" with your number: 2, "-1", "9/46" or 0.20 (decimals: at least 2 places).',
+        '# Replace each "?" with your number: 2, "-1", "9/46", "1 1/7" or 0.20 (a decimal: at least',
+        "# 2 places unless it is the value exactly). Fractions go in quotes.",
         '# Leave "?" where you did not get that far; delete a step you were not asked to do.',
         '# A masked score is written "-inf". Then run: bythand check THIS-FILE',
         "",
-        'name = ""',
+        f"name = {json.dumps(name, ensure_ascii=False)}",
     ]
-    if problem_ref is not None:
-        lines.append(f"problem = {json.dumps(problem_ref)}")
-    if named is not None:  # ("sheet", ID) or ("example", NAME): the answers find their problem again
-        lines.append(f"{named[0]} = {json.dumps(named[1])}")
+    if reference is not None:  # ("sheet", ID), ("example", NAME) or ("problem", PATH): found again by check
+        lines.append(f"{reference[0]} = {json.dumps(reference[1])}")
     # the method too, so `bythand check THIS-FILE` grades with it and no flag needs remembering
-    method = {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
+    method: dict[str, Any] = {"convention": o.convention, "scale": o.scale, "exp": o.exp, "mask": o.mask}
+    if heads is not None:
+        method["heads"] = heads
     lines.append("options = {" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in method.items()) + "}")
+    filled = [n for n in graded_names(trace) if n.rpartition(".")[2] in fill]
+    if filled:
+        lines.append(f"fill = {json.dumps(filled)}  # printed on the sheet: not graded")
     lines += ["", "# Given:"]
-    for name, m in trace.matrices.items():
-        if name.rpartition(".")[2] in GIVEN_NAMES:
+    for matrix_name, m in trace.matrices.items():
+        if is_given(trace, matrix_name):
             shown = ", ".join(_toml_row(number_text(v) for v in row) for row in _values(m))
-            lines.append(f"# {name} = [{shown}]")
+            lines.append(f"# {matrix_name} = [{shown}]")
+    written: set[str] = set()
     for step in trace.steps:
-        names = [n for n in step.names if n in graded_names(trace)]
+        names = [n for n in step.names if n in graded_names(trace) and n not in written]
+        written.update(names)  # X is made in step 0 and shown again in step 1: asked for once
         if step.number == 3:
             names = [n for n in names if n.rpartition(".")[2] == "KT"]
         if not names:
             continue
         lines += ["", f"# Step {step.number} · {step.title}: {step.formula}"]
-        for name in names:
-            rows, cols = trace[name].shape
-            body = ",\n".join("  " + _toml_row('"?"' for _ in range(cols)) for _ in range(rows))
-            lines.append(f"{name} = [\n{body},\n]")  # a dotted key (h1.Q) makes the [h1] table
+        for matrix_name in names:
+            rows, cols = trace[matrix_name].shape
+            body = ",\n".join(
+                "  "
+                + _toml_row(
+                    _template_cell(trace, matrix_name, i, j, matrix_name in filled) for j in range(cols)
+                )
+                for i in range(rows)
+            )
+            lines.append(f"{matrix_name} = [\n{body},\n]")  # a dotted key (h1.Q) makes the [h1] table
     return "\n".join(lines) + "\n"
+
+
+def _template_cell(trace: Trace, name: str, i: int, j: int, filled: bool) -> str:
+    """A template cell: the value where the printed sheet shows it (masked, or a filled step), else "?"."""
+    prefix, _, base = name.rpartition(".")
+    scaled = trace[f"{prefix}.scaled" if prefix else "scaled"] if base in ("scaled", "E", "A") else None
+    if scaled is not None and scaled[i, j] == MASKED:
+        return '"-inf"' if base == "scaled" else "0"
+    if not filled:
+        return '"?"'
+    v = cell(trace[name], i, j)
+    if isinstance(v, Fraction) and v.denominator == 1:
+        return str(v.numerator)
+    return json.dumps(number_text(v) if isinstance(v, Fraction) else repr(v))
 
 
 def _values(m: Matrix) -> list[list[Number]]:
@@ -638,34 +807,144 @@ def as_tolerance(text: str) -> Fraction:
     return value
 
 
-def gradebook_rows(results: Sequence[Report | Failure]) -> list[list[str]]:
-    """The gradebook: a header, then one row per file: file, name, counts, total, percent, error."""
-    header = ["file", "name", *VERDICTS, "total", "percent", "error"]
+GRADEBOOK_COLUMNS = ("file", "name", "correct", "carried", "wrong", "blank", "total", "percent", "error")
+# after the original columns (a sheet reading them by position still works): what was graded, flags
+EXTRA_COLUMNS = ("problem", "unreadable", "flag", "id", "email")
+
+
+def step_names(results: Sequence[Result]) -> list[str]:
+    names: list[str] = []
+    for r in results:
+        if isinstance(r, Report):
+            names.extend(s.name for s in r.steps if s.name not in names)
+    return names
+
+
+def _name(r: Result) -> str:
+    if r.student is not None:
+        return r.student.name
+    return r.name or ""
+
+
+def percent(r: Report) -> str:
+    """The credited share of the graded cells, one decimal place; "" when nothing was graded."""
+    return f"{100 * r.score / r.total:.1f}" if r.total else ""
+
+
+def gradebook_rows(results: Sequence[Result]) -> list[list[str]]:
+    """The gradebook: a header, then one row per file (and per missing student).
+
+    Each row: file, name, the counts, total, percent and any error; then the problem graded against,
+    the unreadable cells, the roster's flags, the student's id and email; then for each step the
+    credited (correct + carried) cells and the step's total.
+    """
+    steps = step_names(results)
+    header = [*GRADEBOOK_COLUMNS, *EXTRA_COLUMNS]
+    for step in steps:
+        header += [step, f"{step} total"]
     rows = [header]
     for r in results:
+        who = r.student
+        tail = [r.reference, "", "; ".join(r.flags), who.id if who else "", who.email if who else ""]
         if isinstance(r, Failure):
-            rows.append([r.answers, "", "", "", "", "", "", "", r.error])
+            rows.append(
+                [
+                    r.answers,
+                    _name(r),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    r.error,
+                    *tail,
+                    *("" for _ in steps for _ in "ab"),
+                ]
+            )
             continue
-        percent = f"{100 * r.score / r.total:.1f}" if r.total else ""
-        rows.append(
-            [r.answers, r.name or "", *(str(r.count(v)) for v in VERDICTS), str(r.total), percent, ""]
-        )
-    return rows
+        tail[1] = str(r.count("unreadable"))
+        graded = {s.name: s for s in r.steps}
+        per_step = [
+            value
+            for n in steps
+            for value in ((str(graded[n].score), str(graded[n].total)) if n in graded else ("", ""))
+        ]
+        counts = [str(r.count(v)) for v in ("correct", "carried", "wrong", "blank")]
+        rows.append([r.answers, _name(r), *counts, str(r.total), percent(r), "", *tail, *per_step])
+    return [[safe_cell(c) for c in row] for row in rows]
 
 
-def report_dict(r: Report | Failure) -> dict[str, Any]:
+# Importing into a learning platform (documented import formats):
+# Canvas, Grades > Import: a CSV whose first columns are Student, ID, SIS User ID, SIS Login ID and
+# Section (Student name or ID or SIS User ID identifies the student), then one column per assignment,
+# headed by its name; a new name makes a new assignment. See "Import a CSV file to Carmen Grades",
+# https://teaching.resources.osu.edu/toolsets/carmencanvas/guides/calculating-final-grades/import-csv-file-carmen-grades
+# Moodle, Grades > Import > CSV file: one column is mapped to a user field ("Email address" to
+# useremail, or "ID number" to useridnumber) and each other column to a grade item.
+# See "CSV grade import", https://docs.moodle.org/311/en/Grade_import
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+MOODLE_COLUMNS = ("Full name", "ID number", "Email address")
+GRADEBOOKS = ("canvas", "moodle")
+
+
+def platform_rows(results: Sequence[Result], platform: str, assignment: str = "bythand") -> list[list[str]]:
+    """A gradebook a learning platform imports as it is: one row per student, the percent as the grade.
+
+    A student whose file could not be graded, who handed in nothing, or who handed in two files for
+    one sheet gets an empty grade (never a silent 0 or a silent pick); the full gradebook says why.
+    """
+    header = [*(CANVAS_COLUMNS if platform == "canvas" else MOODLE_COLUMNS), assignment]
+    rows = [header]
+    seen: dict[int, int] = {}  # a roster student's row, so a second file empties it
+    for r in results:
+        who = r.student
+        grade = percent(r) if isinstance(r, Report) else ""
+        if who is not None and id(who) in seen:
+            rows[seen[id(who)]][-1] = ""
+            continue
+        ident, email = (who.id, who.email) if who else ("", "")
+        if platform == "canvas":
+            rows.append([_name(r), "", ident, "", "", grade])
+        else:
+            rows.append([_name(r), ident, email, grade])
+        if who is not None:
+            seen[id(who)] = len(rows) - 1
+    return [[safe_cell(c) for c in row] for row in rows]
+
+
+def report_dict(r: Result) -> dict[str, Any]:
     """The JSON shape of one graded file (a failed file gives its error instead of steps)."""
+    who = {"id": r.student.id, "email": r.student.email} if r.student else None
     if isinstance(r, Failure):
-        return {"name": None, "answers": r.answers, "problem": None, "error": r.error}
+        return {
+            "name": _name(r) or None,
+            "answers": r.answers or None,
+            "problem": None,
+            "graded_against": r.reference or None,
+            "flags": list(r.flags),
+            "student": who,
+            "error": r.error,
+        }
     return {
         "name": r.name,
         "answers": r.answers,
         "problem": r.problem,
+        "graded_against": r.reference or None,
+        "note": r.note,
+        "flags": list(r.flags),
+        "student": who,
         "summary": {**{v: r.count(v) for v in VERDICTS}, "total": r.total},
         "steps": {
             s.name: {
                 **{v: s.count(v) for v in VERDICTS},
                 "cells": [[c.verdict for c in row] for row in s.cells],
+                "unreadable_cells": [
+                    {"row": i + 1, "column": j + 1, "text": c.answer, "reason": c.reason}
+                    for i, row in enumerate(s.cells)
+                    for j, c in enumerate(row)
+                    if c.verdict == "unreadable"
+                ],
             }
             for s in r.steps
         },

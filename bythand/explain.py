@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .embed import add, angle_text
 from .errors import ProblemError
 from .numbers import SMALL_DENOMINATOR, Matrix, Number, cell, format_number, is_exact, to_float
 from .problem import Head, suggest
@@ -27,7 +28,7 @@ from .walk import (
     weight,
 )
 
-GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO")
+GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO", "embed", "P")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
 MAX_WORK_CELLS = 300  # --show-work explains at most this many cells; past it the output stops being readable
 _CELL = re.compile(r"\s*([A-Za-z][\w.]*)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*")
@@ -123,6 +124,12 @@ def parse_cell(trace: Trace, text: str) -> Cell:
             f"{text.strip()} is outside {name}, which is {rows}×{cols} (cells {name}[1..{rows},1..{cols}])"
         )
     return Cell(name, row - 1, col - 1)
+
+
+def is_given(trace: Trace, name: str) -> bool:
+    """True for a given matrix; X is worked (step 0) when the problem makes it from tokens."""
+    base = name.rpartition(".")[2]
+    return base in GIVEN_NAMES and not (base == "X" and "embed" in trace.matrices)
 
 
 def number_text(v: Number, precision: int = 2) -> str:
@@ -240,6 +247,8 @@ def recompute(trace: Trace, name: str, m: Operands) -> Matrix:
         return concatenate([m(trace.problem.prefix(h) + "Z") for h in range(len(trace.problem.heads))], conv)
     if base == "O":
         return output_projection(m("WO"), m("concat" if "concat" in trace.matrices else "Z"), conv)
+    if base == "X" and "embed" in trace.matrices:  # step 0: X = embed + P
+        return add(m("embed"), m("P") if "P" in trace.matrices else None)
     return m(name)  # a given
 
 
@@ -249,6 +258,60 @@ Worker = Callable[[Trace, Cell, Operands, int], tuple[list[str], Number]]
 def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
     value = cell(m(c.name), c.row, c.col)
     return [f"{c.label(True)} = {number_text(value, precision)} (given)"], value
+
+
+def _token_feature(trace: Trace, c: Cell) -> tuple[int, int]:
+    """(token, feature) of a cell laid out like X: (column, row) in columns, (row, column) in rows."""
+    return (c.col, c.row) if trace.options.convention == "columns" else (c.row, c.col)
+
+
+def _embedded_x(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+    """X[i,j] = e("word")[k] + P[i,j]: the token's word vector plus its position's encoding."""
+    e = trace.problem.embedding
+    if e is None or "embed" not in trace.matrices:
+        return _given(trace, c, m, precision)
+    value = cell(recompute(trace, c.name, m), c.row, c.col)
+    token, feature = _token_feature(trace, c)
+    word = cell(m("embed"), c.row, c.col)
+    label = c.label(True)
+    if "P" not in trace.matrices:
+        return [f"{label} = e({e.token(token)})[{feature + 1}] {_equals(value, precision)}"], value
+    pe = cell(m("P"), c.row, c.col)
+    terms = f"{number_text(word, precision)} + {_factor(pe, precision)}"
+    return [
+        f"{label} = e({e.token(token)})[{feature + 1}] + P[{c.row + 1},{c.col + 1}] = {terms} "
+        f"{_equals(value, precision)}"
+    ], value
+
+
+def _embed(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+    """embed[i,j]: a number of the token's word vector, looked up in the embedding table."""
+    e = trace.problem.embedding
+    value = cell(m(c.name), c.row, c.col)
+    if e is None:
+        return _given(trace, c, m, precision)
+    token, feature = _token_feature(trace, c)
+    where = f"entry {e.ids[token]} of the embedding table" if e.vocab is None else "the embeddings table"
+    return [
+        f"{c.label(True)} = e({e.token(token)})[{feature + 1}] = {number_text(value, precision)} "
+        f"(given: from {where})"
+    ], value
+
+
+def _positional(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], Number]:
+    """P[i,j]: the sinusoidal encoding of the token's position, worked; a given P is just given."""
+    e = trace.problem.embedding
+    value = cell(m(c.name), c.row, c.col)
+    if e is None or e.positions != "sinusoidal":
+        return _given(trace, c, m, precision)
+    pos, k = _token_feature(trace, c)
+    d = trace["P"].shape[0 if trace.options.convention == "columns" else 1]
+    fn = "sin" if k % 2 == 0 else "cos"
+    index = f"2i = {k}" if k % 2 == 0 else f"2i+1 = {k}"
+    return [
+        f"{c.label(True)} = {fn}({angle_text(pos, k, d, e.base)}) {_equals(value, precision)} "
+        f"(pos = {pos}; feature {k + 1} is {index}, counting from 0, so {fn})"
+    ], value
 
 
 def _head(p: str, m: Operands) -> Head:
@@ -413,6 +476,9 @@ def _o(trace: Trace, c: Cell, m: Operands, precision: int) -> tuple[list[str], N
 
 
 _WORKERS: dict[str, Worker] = {
+    "X": _embedded_x,
+    "embed": _embed,
+    "P": _positional,
     "Q": _qkv,
     "K": _qkv,
     "V": _qkv,
@@ -432,6 +498,8 @@ def worked_names(step: Step) -> list[str]:
     """The matrices a step computes (not the givens, not step 3's copy of Q)."""
     if step.number == 1:
         return []
+    if step.number == 0:
+        return ["X"]  # embed and P are given (a sinusoidal P is worked too: see step_cells)
     if step.number == 3:
         return [n for n in step.names if n.rpartition(".")[2] == "KT"]
     return list(step.names)
@@ -440,7 +508,11 @@ def worked_names(step: Step) -> list[str]:
 def step_cells(trace: Trace, step: Step) -> list[Cell]:
     """Every computed cell of a step, row by row."""
     out: list[Cell] = []
-    for name in worked_names(step):
+    names = worked_names(step)
+    e = trace.problem.embedding
+    if step.number == 0 and e is not None and e.positions == "sinusoidal":
+        names = ["P", *names]
+    for name in names:
         rows, cols = trace[name].shape
         out.extend(Cell(name, i, j) for i in range(rows) for j in range(cols))
     return out

@@ -19,6 +19,7 @@ NumberMode = Literal["auto", "fraction", "decimal"]
 SMALL_DENOMINATOR = 1000
 MAX_DIGITS, MAX_EXPONENT = 60, 400  # a number written with more, or 1e400, is refused when parsed
 MINUS = "-"
+MIXED = re.compile(r"([+-]?)(\d+)[ \u2009]+(\d+)\s*/\s*(\d+)")  # a mixed number: "1 1/7"
 
 
 class NumberError(ValueError):
@@ -43,6 +44,13 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
         return parse_number(float(value))
     if not isinstance(value, str):
         raise NumberError(f"{value!r} is not a number")
+    mixed = MIXED.fullmatch(value.strip().replace("−", "-"))
+    if mixed:  # "1 1/7" as a student writes 8/7; "-1 1/7" is -(1 + 1/7)
+        whole, part, parts = int(mixed[2]), int(mixed[3]), int(mixed[4])
+        if parts == 0:
+            raise NumberError(f"{value!r} divides by zero")
+        magnitude = whole + Fraction(part, parts)
+        return (-magnitude if mixed[1] == "-" else magnitude), False
     text = value.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
     if not text:
         raise NumberError("an empty entry is not a number")

@@ -9,10 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from .embed import EMBED_KEYS, Embedding, make_embedding
 from .errors import ProblemError
 from .numbers import Matrix, NumberError, exact_matrix, is_exact, parse_number
 
@@ -24,7 +25,7 @@ CONVENTIONS: tuple[Convention, ...] = ("columns", "rows")
 SCALES: tuple[Scale, ...] = ("sqrt", "floor-half", "none")
 MASKS: tuple[Mask, ...] = ("none", "causal")
 GIVENS = ("X", "WQ", "WK", "WV")
-PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO", "options")
+PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO", "options", *EMBED_KEYS)
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
 EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
@@ -161,17 +162,52 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
     return floats, True
 
 
-MatrixLike = Matrix | Sequence[Sequence[Any]]
+def from_array_like(value: Any) -> Any:
+    """A framework array (a torch tensor, a JAX array: anything with __array__) as a numpy array."""
+    if isinstance(value, np.ndarray) or not hasattr(value, "__array__"):
+        return value
+    if hasattr(value, "detach"):  # a torch tensor that requires grad refuses __array__ until detached
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+class ArrayLike(Protocol):
+    """Anything numpy can read as an array: a torch tensor, a JAX array."""
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+MatrixLike = Matrix | Sequence[Sequence[Any]] | ArrayLike
 """What a Problem accepts for a matrix: a numpy array or nested lists of numbers and "1/3" strings."""
 
 
 def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     """A validated matrix (arrays already in the domain pass through) and whether decimals were written."""
+    value = from_array_like(value)
     if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
         return value, False
     return to_matrix(value, name, where)
+
+
+def _given_x(
+    X: MatrixLike | None, embedding: Embedding | None, columns: bool, where: str
+) -> tuple[Matrix, bool]:
+    """X as given, or made from its parts (step 0): when both come, they must agree."""
+    if embedding is None:
+        if X is None:
+            raise ProblemError(f"{where}: missing X (a problem needs X, WQ, WK and WV)")
+        return _matrix(X, "X", where)
+    if embedding.columns != columns:
+        raise ProblemError(f"{where}: the embedding is written in the other convention than the problem")
+    made = embedding.X
+    if X is not None:
+        x, was = _matrix(X, "X", where)
+        if x.shape != made.shape or not all(a == b for a, b in zip(x.flat, made.flat, strict=True)):
+            raise ProblemError(f"{where}: give either X or the tokens it is made from, not both")
+        return x, was
+    return made, False
 
 
 @dataclass(frozen=True)
@@ -208,10 +244,11 @@ class Problem:
     source: str
     decimal_input: bool
     split: bool
+    embedding: Embedding | None
 
     def __init__(
         self,
-        X: MatrixLike,
+        X: MatrixLike | None = None,
         WQ: MatrixLike | None = None,
         WK: MatrixLike | None = None,
         WV: MatrixLike | None = None,
@@ -224,10 +261,11 @@ class Problem:
         heads: HeadsLike | None = None,
         WO: MatrixLike | None = None,
         split: bool = False,
+        embedding: Embedding | None = None,
     ) -> None:
         opts = options or Options()
         decimal = decimal_input
-        x, was = _matrix(X, "X", source)
+        x, was = _given_x(X, embedding, opts.convention == "columns", source)
         decimal |= was
         c: Matrix | None = None
         if C is not None:
@@ -282,6 +320,7 @@ class Problem:
             ("source", source),
             ("decimal_input", decimal),
             ("split", split),
+            ("embedding", embedding),
         ):
             object.__setattr__(self, name, value)
         self._check_shapes()
@@ -401,6 +440,7 @@ class Problem:
             heads=tuple(h.transposed() for h in self.heads),
             C=None if self.C is None else self.C.T.copy(),
             WO=None if self.WO is None else self.WO.T.copy(),
+            embedding=None if self.embedding is None else self.embedding.transposed(),
             options=replace(self.options, convention=convention),
         )
 
@@ -461,8 +501,13 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
                 f"valid keys are {', '.join(PROBLEM_KEYS)}"
             )
     heads = data.get("heads")
-    if "X" not in data:
+    embedded = any(key in data for key in EMBED_KEYS)
+    if "X" not in data and not embedded:
         raise ProblemError(f"{source}: missing X (a problem needs X, WQ, WK and WV)")
+    if "X" in data and embedded:
+        raise ProblemError(
+            f"{source}: give either X or the tokens it is made from (tokens, embeddings, positions), not both"
+        )
     if isinstance(heads, list):
         for i, head in enumerate(heads, start=1):
             if not isinstance(head, dict):
@@ -506,8 +551,13 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
     title = data.get("title", "Self-attention")
     if not isinstance(title, str):
         raise ProblemError(f"{source}: title must be text, not {title!r}")
+    embedding, embed_decimal = (None, False)
+    if embedded:
+        embedding, embed_decimal = _embedding_from_dict(data, opts.convention == "columns", source)
     return Problem(
-        X=data["X"],
+        X=data.get("X"),
+        embedding=embedding,
+        decimal_input=embed_decimal,
         WQ=data.get("WQ"),
         WK=data.get("WK"),
         WV=data.get("WV"),
@@ -517,6 +567,25 @@ def problem_from_dict(data: dict[str, Any], source: str) -> Problem:
         title=title,
         options=opts,
         source=source,
+    )
+
+
+def _embedding_from_dict(data: dict[str, Any], columns: bool, source: str) -> tuple[Embedding, bool]:
+    """Step 0's parts from a problem file: tokens with embeddings (or embedding and token_ids), positions."""
+    if "tokens" not in data and "token_ids" not in data:
+        raise ProblemError(
+            f'{source}: X is made from tokens: give tokens = ["Write", "a", "poem"] (or token_ids)'
+        )
+    return make_embedding(
+        tokens=data.get("tokens"),
+        embeddings=data.get("embeddings"),
+        embedding=data.get("embedding"),
+        token_ids=data.get("token_ids"),
+        positions=data.get("positions"),
+        position_base=data.get("position_base"),
+        P=data.get("P"),
+        columns=columns,
+        where=source,
     )
 
 
@@ -695,6 +764,8 @@ def build_problem(
         else:
             values.update(heads=base.heads, split=base.split)
         values.update(X=base.X, C=base.C, WO=base.WO)
+        if base.embedding is not None and "X" not in given:
+            values.update(X=None, embedding=base.embedding)  # step 0 stays: X is still made from tokens
         title, options, source, decimal = base.title, base.options, base.source, base.decimal_input
     else:
         missing = [n for n in GIVENS if n not in given]

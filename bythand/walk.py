@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .embed import add
 from .errors import ProblemError
 from .numbers import Matrix, is_exact, to_float
 from .problem import Head, Options, Problem
@@ -258,11 +259,9 @@ def base_name_of(name: str) -> str:
 
 def _walk(problem: Problem) -> Trace:
     conv = problem.options.convention
-    matrices: dict[str, Matrix] = {"X": problem.X}
+    matrices, steps, notes = embed_step(problem)  # step 0 when X is made from tokens, else just X
     if problem.C is not None:
         matrices["C"] = problem.C
-    steps: list[Step] = []
-    notes: list[str] = []
     for i, head in enumerate(problem.heads):
         prefix = problem.prefix(i)
         matrices.update(walk_head(problem, head, prefix))
@@ -290,6 +289,31 @@ def _walk(problem: Problem) -> Trace:
         steps.append(Step(11, "Output projection", formula, ("O",), (product,)))
         output = "O"
     return Trace(problem=problem, steps=steps, matrices=matrices, notes=notes, output=output)
+
+
+# Step 0: Embed (when the problem gives tokens rather than X)
+
+
+def embed_step(problem: Problem) -> tuple[dict[str, Matrix], list[Step], list[str]]:
+    """X = embed + P: each token's word vector plus its position's encoding; just X when X is given."""
+    e = problem.embedding
+    if e is None:
+        return {"X": problem.X}, [], []
+    embed = e.embed  # (d, n) in columns, (n, d) in rows: the table's entries picked by token id
+    matrices = {"embed": embed} | ({} if e.P is None else {"P": e.P}) | {"X": add(embed, e.P)}
+    token = "x_j = e(token j) + p_j" if problem.columns else "x_i = e(token i) + p_i"
+    if e.P is None:
+        formula = "X = embed: each token's word vector (no positional encoding)"
+    else:
+        formula = f"X = embed + P; {token}"
+    if e.positions == "sinusoidal":
+        even, odd = ("P[2i, pos]", "P[2i+1, pos]") if problem.columns else ("P[pos, 2i]", "P[pos, 2i+1]")
+        angle = f"pos/{e.base}^(2i/d)"
+        formula += f"; {even} = sin({angle}), {odd} = cos({angle}), pos from 0"
+    notes = []
+    if e.positions == "sinusoidal" and is_exact(embed):
+        notes.append("sin and cos are irrational, so the trace is worked in decimals from step 0")
+    return matrices, [Step(0, "Embed", formula, tuple(matrices))], notes
 
 
 def _notes(problem: Problem, head: Head, scaled: Matrix, E: Matrix) -> list[str]:

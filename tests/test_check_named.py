@@ -112,11 +112,29 @@ def test_a_sheet_with_another_method_prints_the_flags_to_check_it() -> None:
     from bythand.render.worksheet import build_sheets
 
     plain = build_sheets(None, "self-attention-6x4", None, None, 1, 1, None, None)[0]
-    assert plain.check == "bythand check --example self-attention-6x4 answers.toml"
-    exact = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal")[0]
-    assert exact.check == (
-        "bythand check --example self-attention-6x4 --scale sqrt --exp e --mask causal answers.toml"
+    assert plain.check == (
+        "bythand check --template --example self-attention-6x4 -o answers.toml; fill it in; "
+        "bythand check answers.toml"
     )
+    exact = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal", "Q,K,V")[0]
+    assert exact.check == (
+        "bythand check --template --example self-attention-6x4 --scale sqrt --exp e --mask causal "
+        "--fill Q,K,V -o answers.toml; fill it in; bythand check answers.toml"
+    )
+
+
+def test_the_sheets_check_line_writes_a_template_that_grades_as_printed(cli: Runner, tmp_path: Path) -> None:
+    from bythand.render.worksheet import build_sheets
+
+    sheet = build_sheets(None, "self-attention-6x4", None, None, 1, 1, False, "causal", "Q,K,V")[0]
+    template_step = sheet.check.split(";")[0].split()[1:]  # the command as printed, without "bythand"
+    target = tmp_path / "answers.toml"
+    template_step[template_step.index("answers.toml")] = str(target)
+    assert cli(*template_step).code == 0
+    data = json.loads(cli("check", str(target), "-f", "json").out)
+    assert list(data["steps"]) == ["KT", "S", "scaled", "E", "sums", "A", "Z"]  # Q, K, V are printed
+    # the masked cells the sheet prints (−∞ in scaled, 0 in E and A) are written in, and graded as written
+    assert data["summary"]["correct"] == 18 and data["summary"]["blank"] == data["summary"]["total"] - 18
 
 
 def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) -> None:
@@ -124,7 +142,7 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
     path.write_text('A = [[0.2, "9/28", "9/22", "1/12"], ["?", "?", "?", "?"], ["?", "?", "?", "?"], '
                     '["?", "?", "?", "?"]]\n', encoding="utf-8")  # fmt: skip
     out = cli("check", str(path), "-f", "plain").out
-    assert "(a decimal needs at least 2 places unless the value is whole; 0.2 has fewer)" in out
+    assert "(a decimal needs at least 2 places unless it is exact; 0.2 has fewer)" in out
     assert "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in out
 
 
@@ -140,11 +158,11 @@ def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner
 def test_a_short_decimal_right_by_the_students_own_numbers_is_told_why(cli: Runner, tmp_path: Path) -> None:
     path = tmp_path / "a.toml"
     blank = ', ["?", "?", "?", "?"]' * 3
-    text = f'sums = [10, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n'
+    text = f'sums = [11, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n'
     path.write_text(text, encoding="utf-8")
-    out = cli("check", str(path), "-f", "plain").out  # from their own sums[1] = 10, A[1,1] = 3/10
-    assert "A[1,1] = E[1,1] / sums[1] = 3 / 10 = 3/10" in out
-    assert "(a decimal needs at least 2 places unless the value is whole; 0.3 has fewer)" in out
+    out = cli("check", str(path), "-f", "plain").out  # from their own sums[1] = 11, A[1,1] = 3/11
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / 11 = 3/11" in out
+    assert "(a decimal needs at least 2 places unless it is exact; 0.3 has fewer)" in out
 
 
 def test_explained_fractions_are_bracketed(cli: Runner) -> None:

@@ -227,9 +227,10 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
         (
             ("run", "--format", "pdf"),
             "Error: --format: unknown value 'pdf' "
-            "(choose terminal, plain, json, markdown, latex, html, svg, csv)",
+            "(choose terminal, plain, json, markdown, latex, html, svg, csv, numpy, pytorch)",
         ),
-        (("run", "--step", "0"), "Error: --step: '0' is outside the steps 1 to 11"),
+        (("run", "--step", "0"), "Error: --step: this problem has steps 1 to 9"),
+        (("run", "--step", "12"), "Error: --step: '12' is outside the steps 0 to 11"),
         (("run", "--step", "10"), "Error: --step: this problem has steps 1 to 9"),
         (("run", "--step", "four"), "Error: --step: 'four' is not a step or range (write 4, 4-6 or 2,4-6)"),
         (("run", "missing.toml"), "Error: missing.toml: no such file"),

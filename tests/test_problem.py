@@ -172,7 +172,8 @@ def test_npy_with_objects_is_never_unpickled(tmp_path: Path) -> None:
         (
             "X = [[1, 2], [3, 4]]\nW_Q = [[1, 1]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n",
             "unknown key 'W_Q' (did you mean WQ?); "
-            "valid keys are title, convention, X, C, WQ, WK, WV, heads, WO, options",
+            "valid keys are title, convention, X, C, WQ, WK, WV, heads, WO, options, "
+            "tokens, embeddings, embedding, token_ids, positions, position_base, P",
         ),
         (
             "X = [[1, 2], [3, 4]]\nWK = [[1, 1]]\nWV = [[1, 1]]\n",

@@ -44,7 +44,7 @@ def test_classic_sheet_and_key(cli: Runner, tmp_path: Path) -> None:
     key = pdf_text(tmp_path / "classic-key.pdf")
     assert len(sheet) == 1 and len(key) == 1  # the classic 6×4 problem fits on one page
     assert "self-attention-6x4" in sheet[0] and "ANSWER KEY" not in sheet[0]
-    assert "bythand check --example self-attention-6x4 answers.toml" in sheet[0]
+    assert "bythand check --template --example self-attention-6x4 -o answers.toml; fill it in;" in sheet[0]
     assert "Name:" in sheet[0] and "keep fractions" in sheet[0]
     assert "ANSWER KEY" in key[0]
     trace = walk(builtin_example())
@@ -69,7 +69,7 @@ def test_random_class_set_carries_ids_and_rebuilds(cli: Runner, tmp_path: Path) 
     ]
     assert len(set(ids)) == 3
     for sid, page in zip(ids, pages, strict=True):
-        assert f"bythand check --sheet {sid} answers.toml" in page
+        assert f"bythand check --template --sheet {sid} -o answers.toml; fill it in;" in page
         one = tmp_path / f"{sid}.pdf"
         assert cli("worksheet", "--sheet", sid.lower(), "-o", str(one)).code == 0
         assert pdf_text(one) == [page]  # the id alone rebuilds exactly this sheet
@@ -204,8 +204,8 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ)\n"),
         (["-o", "s.png", "--format", "pdf"], "Error: -o s.png: the name says png, but --format says pdf\n"),
         (
-            ["--random", "-o", "no-such-folder/"],
-            "Error: -o no-such-folder/: no such folder; make it first (mkdir no-such-folder)\n",
+            ["--random", "-o", "no-such-folder/sheets/"],  # DIR/ is made, but only in a folder that exists
+            "Error: -o no-such-folder/sheets/: the folder no-such-folder does not exist\n",
         ),
         (
             ["--fill", "Q,W"],
@@ -214,7 +214,10 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         ),
     ],
 )
-def test_bad_worksheet_input_is_one_line(cli: Runner, args: list[str], message: str) -> None:
+def test_bad_worksheet_input_is_one_line(
+    cli: Runner, args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a slip that is not refused must not write into the checkout
     result = cli("worksheet", *args)
     assert (result.code, result.out, result.err) == (2, "", message)
 

@@ -28,7 +28,7 @@ class ExitStatus(IntEnum):
     INTERNAL = 3
 
 
-FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv")
+FORMATS = ("terminal", "plain", "json", "markdown", "latex", "html", "svg", "csv", "numpy", "pytorch")
 NUMBER_MODES = ("auto", "fraction", "decimal")
 SHOW_WORK_FORMATS = ("terminal", "plain", "markdown", "html", "svg")
 
@@ -63,15 +63,15 @@ def _root(
 
 
 def parse_steps(text: str) -> list[int]:
-    """Step numbers from "4", "4-6" or "2,4-6" (1 to 9; 10 and 11 with several heads or W_O)."""
+    """Step numbers from "4", "4-6" or "2,4-6" (0 to 11: 0 with tokens, 10-11 with heads or W_O)."""
     chosen: list[int] = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m:
             raise ProblemError(f"--step: {text!r} is not a step or range (write 4, 4-6 or 2,4-6)")
         first, last = int(m[1]), int(m[2] or m[1])
-        if not (1 <= first <= last <= 11):
-            raise ProblemError(f"--step: {part.strip()!r} is outside the steps 1 to 11")
+        if not (0 <= first <= last <= 11):
+            raise ProblemError(f"--step: {part.strip()!r} is outside the steps 0 to 11")
         chosen.extend(range(first, last + 1))
     return chosen
 

@@ -73,7 +73,7 @@ def run(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="terminal, plain, json, markdown, latex, html, svg or csv.",
+            help="terminal, plain, json, markdown, latex, html, svg, csv, or a script: numpy or pytorch.",
             rich_help_panel=DISPLAY_PANEL,
         ),
     ] = "terminal",
@@ -154,6 +154,10 @@ def formatted(
     show_work: bool = False,
 ) -> str:
     """The trace as text in one of the file formats (the terminal views without colour codes)."""
+    if fmt in ("numpy", "pytorch"):  # a script that computes the whole trace again: --step does not apply
+        from ..render import code
+
+        return code.to_numpy(trace) if fmt == "numpy" else code.to_pytorch(trace)
     if fmt == "json":
         from ..render.data import trace_dict
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -11,6 +12,7 @@ from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, 
 
 if TYPE_CHECKING:
     from ..render.worksheet import OutputFormat
+    from ..roster import Student
 
 
 SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --random)", "Output"
@@ -36,6 +38,15 @@ def worksheet(
         str | None, opt("easy, medium or hard (default medium).", RANDOM_PANEL, "LEVEL")
     ] = None,
     heads: Annotated[int | None, opt("Heads (1 to 4).", RANDOM_PANEL, "H")] = None,
+    roster: Annotated[
+        Path | None,
+        opt(
+            "A class list (CSV with a name column; id, email optional): one sheet per student, their name "
+            "on it, and a manifest of who got which sheet.",
+            RANDOM_PANEL,
+            "CSV",
+        ),
+    ] = None,
     approx: Annotated[
         bool | None,
         opt("The hand tricks ⌊x/2⌋ and 3^x, or √d_k and e.", METHOD_PANEL, None, "--approx/--no-approx"),
@@ -67,17 +78,38 @@ def worksheet(
     """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
     from ..render import worksheet as ws
 
+    students = _roster(roster, random, count) if roster is not None else None
     params = ws.random_params(random, count, seed, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
     sheets = ws.build_sheets(
-        problem, example, sheet, params, seed, count, None if random else approx, None if random else mask
+        problem,
+        example,
+        sheet,
+        params,
+        seed,
+        len(students) if students is not None else count,
+        None if random else approx,
+        None if random else mask,
+        fill,
     )
+    if students is not None:  # each student's name on their own sheet
+        sheets = [replace(s, student=st.name) for s, st in zip(sheets, students, strict=True)]
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
     docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only, named=output is not None)
     paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
-    for path in paths:  # refuse before compiling anything: all the files or none
-        check_writable(path, force)
+    manifest: tuple[Path, str] | None = None
+    if students is not None:
+        manifest = _manifest(students, sheets, docs, fmt, paper, fills, target, per_sheet)
+        paths.append(manifest[0])
+    new_folder = per_sheet and not target.is_dir()
+    if not new_folder:  # in a folder made now, nothing can be in the way
+        for path in paths:  # refuse before compiling anything: all the files or none
+            check_writable(path, force)
     files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
+    if manifest is not None:
+        files.append((manifest[0], manifest[1].encode("utf-8")))
+    if new_folder:
+        target.mkdir()
     for path, content in files:
         write_atomic(path, content, force)
     print(
@@ -85,6 +117,49 @@ def worksheet(
         if len(paths) <= 4
         else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
     )
+
+
+def _roster(path: Path, random: bool, count: int | None) -> list[Student]:
+    """The class list of --roster: one random sheet per student."""
+    from ..problem import _read_text
+    from ..roster import read_roster
+
+    if not random:
+        raise ProblemError("--roster gives each student a random sheet; add --random")
+    students = read_roster(_read_text(path), str(path))
+    if count is not None and count != len(students):
+        raise ProblemError(
+            f"--count {count}: the roster {path} has {len(students)} students; leave out --count"
+        )
+    return students
+
+
+def _manifest(
+    students: list[Student],
+    sheets: list[Any],
+    docs: list[Any],
+    fmt: OutputFormat,
+    paper: str,
+    fills: frozenset[str],
+    target: Path,
+    per_sheet: bool,
+) -> tuple[Path, str]:
+    """The manifest beside the sheets: each student's name, id, email, sheet id and file."""
+    from ..render import worksheet as ws
+    from ..roster import manifest_csv
+
+    where: dict[str, str] = {}
+    for doc in docs:
+        if not doc.key:
+            first = ws.file_names(doc, fmt, paper, fills)[0]
+            for s in doc.sheets:
+                where[s.sheet_id] = first.name  # the manifest sits beside the files it names
+    rows = [
+        replace(st, sheet=s.sheet_id, file=where.get(s.sheet_id, ""))
+        for st, s in zip(students, sheets, strict=True)
+    ]
+    path = target / "manifest.csv" if per_sheet else target.with_name(f"{target.name}-manifest.csv")
+    return path, manifest_csv(rows)
 
 
 def _worksheet_target(
@@ -99,10 +174,10 @@ def _worksheet_target(
         return fmt or "pdf", Path(name), False
     path = Path(output)
     if output.endswith(("/", os.sep)) or path.is_dir():  # -o DIR/: one file per sheet
-        if not path.is_dir():
-            raise ProblemError(
-                f"-o {output}: no such folder; make it first (mkdir {output.rstrip('/' + os.sep)})"
-            )
+        if not path.is_dir() and not path.parent.is_dir():  # DIR itself is made; its parent must exist
+            raise ProblemError(f"-o {output}: the folder {path.parent} does not exist")
+        if path.exists() and not path.is_dir():
+            raise ProblemError(f"-o {output}: {path} is a file, not a folder")
         return fmt or "pdf", path, True
     suffix = path.suffix.lower().lstrip(".")
     if suffix in FORMATS:

@@ -32,6 +32,19 @@ def matrix_dict(m: Matrix, exact: bool = True) -> dict[str, Any]:
 
 def trace_dict(trace: Trace, version: str) -> dict[str, Any]:
     """The whole trace in the JSON contract of the walkthrough issue."""
+    out = _trace_dict(trace, version)
+    e = trace.problem.embedding
+    if e is not None:  # step 0: what X is made from (the matrices are embed, P and X)
+        out["embedding"] = {
+            "tokens": list(e.tokens) if e.tokens is not None else None,
+            "token_ids": list(e.ids),
+            "positions": e.positions,
+            "position_base": e.base,
+        }
+    return out
+
+
+def _trace_dict(trace: Trace, version: str) -> dict[str, Any]:
     o = trace.options
     return {
         "version": version,

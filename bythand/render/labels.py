@@ -24,7 +24,12 @@ def labels(trace: Trace, name: str) -> tuple[list[str], list[str]]:
     rows_n, cols_n = m.shape if columns else m.shape[::-1]  # as if in the columns convention
     base = base_name(name)
     token_cols = {"X": "x", "C": "c", "Q": "q", "K": "k", "V": "v", "Z": "z", "concat": "z", "O": "o"}
-    if base in token_cols:
+    token_cols["P"] = "p"  # step 0: position j's encoding
+    embedding = trace.problem.embedding
+    if base == "embed" and embedding is not None:  # step 0: each token's vector under its word
+        words = embedding.tokens or tuple(f"#{i}" for i in embedding.ids)
+        r, c = _dims(rows_n), list(words)
+    elif base in token_cols:
         r, c = _dims(rows_n), _tokens(token_cols[base], cols_n)
     elif base == "KT":
         r, c = _tokens("k", rows_n), _dims(cols_n)

@@ -16,6 +16,8 @@ ROLES: dict[str, str] = {
 
 MATRIX_ROLES: dict[str, str] = {
     "X": "features",
+    "embed": "features",
+    "P": "features",
     "C": "features",
     "WQ": "weights",
     "WK": "weights",
@@ -61,5 +63,12 @@ VERDICT_STYLES: dict[str, str] = {
     "carried": "#2F6FD0",  # blue: right from the student's own earlier numbers
     "wrong": "bold #C0392B",  # red
     "blank": "#808080",  # grey, as masked cells
+    "unreadable": "bold #B9770E",  # amber: not a number at all, so neither right nor wrong
 }
-VERDICT_MARKS: dict[str, str] = {"correct": "✓", "carried": "→", "wrong": "✗", "blank": "·"}
+VERDICT_MARKS: dict[str, str] = {
+    "correct": "✓",
+    "carried": "→",
+    "wrong": "✗",
+    "blank": "·",
+    "unreadable": "?",
+}

@@ -13,7 +13,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..check import VERDICTS, Failure, Report, StepResult, gradebook_rows
+from ..check import VERDICTS, Failure, Report, StepResult, gradebook_rows, percent, platform_rows, step_names
 from ..explain import number_text
 from ..walk import Trace
 from .labels import labels
@@ -26,8 +26,9 @@ LEGEND = "✓ correct  → carried (from your own numbers)  ✗ wrong (true valu
 
 
 def summary_line(report: Report) -> str:
-    """ "28 correct, 3 carried, 1 wrong, 0 blank of 32 cells"."""
-    counts = ", ".join(f"{report.count(v)} {v}" for v in VERDICTS)
+    """ "28 correct, 3 carried, 1 wrong, 0 blank of 32 cells" (and the unreadable cells, if any)."""
+    shown = [v for v in VERDICTS if v != "unreadable" or report.count(v)]
+    counts = ", ".join(f"{report.count(v)} {v}" for v in shown)
     return f"{counts} of {report.total} cells"
 
 
@@ -38,6 +39,8 @@ def _cell_text(step: StepResult, i: int, j: int, precision: int) -> str:
         return mark
     if c.verdict == "wrong":
         return f"{mark} {c.answer} ({number_text(c.expected, precision)})"
+    if c.verdict == "unreadable":
+        return f"{mark} {c.answer!r}"
     return f"{mark} {c.answer}"
 
 
@@ -70,11 +73,16 @@ def _step_table(report: Report, step: StepResult, plain: bool, precision: int) -
 def render_report(report: Report, plain: bool = False, precision: int = 2) -> list[RenderableType]:
     """One student's report: each graded step's marked cells, the work for a first wrong cell, a summary."""
     who = f" ({report.name})" if report.name else ""
-    out: list[RenderableType] = [
+    out: list[RenderableType] = [Text(report.note, style="" if plain else "bold")] if report.note else []
+    out += [
         Text(f"Answers: {report.answers}{who}", style="" if plain else "bold"),
         Text(f"Problem: {report.problem}", style="" if plain else "bold"),
         Text(_method(report.trace), style="" if plain else "dim"),
         Text(LEGEND, style="" if plain else "dim"),
+        *(
+            [Text("? unreadable (not a number: see why under its step)", style="" if plain else "dim")]
+            * bool(report.count("unreadable"))
+        ),
     ]
     blank: list[StepResult] = []
     for step in report.steps:
@@ -98,10 +106,24 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
         if step.work:
             out.append(Text("First wrong cell, worked:", style="" if plain else "bold"))
             out.extend(Text("  " + line, style="" if plain else "italic") for line in step.work)
+        out.extend(_unreadable_lines(report, step, plain))
     out += _blank_line(blank, plain)
     out.append(Text(""))
     out.append(Text(summary_line(report), style="" if plain else "bold"))
     return out
+
+
+def _unreadable_lines(report: Report, step: StepResult, plain: bool) -> list[RenderableType]:
+    """Each cell that could not be read, where and why."""
+    return [
+        Text(
+            f"Unreadable {step.name}[{i + 1},{j + 1}]: {c.reason}",
+            style="" if plain else VERDICT_STYLES["unreadable"],
+        )
+        for i, line in enumerate(step.cells)
+        for j, c in enumerate(line)
+        if c.verdict == "unreadable"
+    ]
 
 
 def _blank_line(steps: Sequence[StepResult], plain: bool) -> list[RenderableType]:
@@ -115,39 +137,55 @@ def _blank_line(steps: Sequence[StepResult], plain: bool) -> list[RenderableType
 
 
 def class_table(results: Sequence[Report | Failure], plain: bool = False, compact: bool = False) -> Table:
-    """A whole class: one row per file with its score and each step's credited cells.
+    """A whole class: one row per file with what it was graded against, its score and each step's
+    credited cells, and any roster flag.
 
     Compact (for a narrow terminal): the score alone; the errors are the lines under the table.
     """
-    names: list[str] = []
-    for r in results:
-        if isinstance(r, Report) and not compact:
-            names.extend(s.name for s in r.steps if s.name not in names)
+    names = [] if compact else step_names(results)
     table = Table(box=ASCII if plain else ROUNDED, header_style="" if plain else "bold")
-    for heading in ("file", "name", "score", "%"):
+    for heading in ("file", "name", "problem", "score", "%"):
         table.add_column(heading, justify="right" if heading in ("score", "%") else "left", no_wrap=True)
     for name in names:
         table.add_column(
             name, justify="right", header_style="" if plain else f"bold {colour(name)}", no_wrap=True
         )
+    flagged = any(r.flags for r in results)
+    if flagged:
+        table.add_column("flag", no_wrap=True)
     failed = any(isinstance(r, Failure) for r in results) and not compact
     if failed:
         table.add_column("error", no_wrap=True)
+    style = "" if plain else VERDICT_STYLES["wrong"]
     for r in results:
+        flag = [Text("; ".join(r.flags), style=style)] if flagged else []
+        name = r.student.name if r.student is not None else r.name or ""
         if isinstance(r, Failure):
-            style = "" if plain else VERDICT_STYLES["wrong"]
             message = r.error.removeprefix(f"{r.answers}: ")  # the file column already names it
             shown = [Text(message, style=style)] if failed else []
-            table.add_row(r.answers, "", Text("error", style=style), "", *("" for _ in names), *shown)
+            status = "missing" if r.missing else "error"
+            table.add_row(
+                r.answers or "–",
+                name,
+                r.reference,
+                Text(status, style=style),
+                "",
+                *("" for _ in names),
+                *flag,
+                *shown,
+            )
             continue
         steps = {s.name: s for s in r.steps}
-        cells = [
-            f"{steps[n].count('correct') + steps[n].count('carried')}/{steps[n].total}" if n in steps else "–"
-            for n in names
-        ]
-        percent = f"{100 * r.score / r.total:.1f}" if r.total else ""
+        cells = [f"{steps[n].score}/{steps[n].total}" if n in steps else "–" for n in names]
         table.add_row(
-            r.answers, r.name or "", f"{r.score}/{r.total}", percent, *cells, *([""] if failed else [])
+            r.answers,
+            name,
+            r.reference,
+            f"{r.score}/{r.total}",
+            percent(r),
+            *cells,
+            *flag,
+            *([""] if failed else []),
         )
     return table
 
@@ -174,14 +212,20 @@ def natural_width(renderable: RenderableType) -> int:
 
 def class_lines(results: Sequence[Report | Failure]) -> list[str]:
     """One line per file under the class table: its summary, or why it could not be graded."""
-    return [
-        f"{r.answers}: {summary_line(r)}" if isinstance(r, Report) else f"Error: {r.error}" for r in results
-    ]
+    lines = []
+    for r in results:
+        if isinstance(r, Report):
+            lines.append(f"{r.answers}: {summary_line(r)}")
+        elif r.missing:
+            lines.append(f"Missing: {r.error} (sheet {r.reference.removeprefix('sheet ')})")
+        else:
+            lines.append(f"Error: {r.error}")
+    return lines
 
 
-def gradebook_csv(results: Sequence[Report | Failure]) -> str:
-    """The gradebook as CSV text, one row per file."""
+def gradebook_csv(results: Sequence[Report | Failure], platform: str | None = None) -> str:
+    """The gradebook as CSV text, one row per file; or in the columns Canvas or Moodle import."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(gradebook_rows(results))
+    writer.writerows(gradebook_rows(results) if platform is None else platform_rows(results, platform))
     return buffer.getvalue()

@@ -292,6 +292,16 @@ def _body(view: View, step: Step, width: int) -> Block:
                 single = _cross(view, [p])
                 parts.append(single if single.width <= width else _stack(view, p))
         return vjoin(parts)
+    if step.number == 0:  # embed + P = X side by side, as written on paper (stacked if too wide)
+        view.fit_columns(step.names)
+        shared = view.widths(step.names)  # one width for all when stacked, so the columns line up
+        own = [view.table(n, view.widths([n])) for n in step.names]  # side by side, rows line up anyway
+        middle = (len(own[0].lines) + 2) // 2  # level with the middle row of numbers
+        parts = [own[0]]
+        for sign, table in zip(("+", "=") if len(own) == 3 else ("=",), own[1:], strict=True):
+            parts += [Block([Text("")] * middle + [Text(sign, style="" if view.plain else "bold")], 1), table]
+        row = hjoin(parts, gap=1)
+        return row if row.width <= width else flow([view.table(n, shared) for n in step.names], width)
     if step.number == 7:  # the sums under E (beside it in rows), columns aligned, as written on paper
         e_name, sums_name = _sibling(step.names[0], "E"), step.names[0]
         view.fit_columns((e_name, sums_name))

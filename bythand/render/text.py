@@ -94,6 +94,7 @@ _TEX_NAMES = {
     "WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "K^{\\top}",
     "scaled": "\\mathrm{scaled}", "sums": "\\mathrm{sums}", "concat": "\\mathrm{concat}",
 }  # fmt: skip
+_TEX_NAMES["embed"] = "\\mathrm{embed}"  # step 0
 
 
 def _tex_text(text: str) -> str:
@@ -129,6 +130,8 @@ def _tex_formula(trace: Trace, step: Step) -> str:
     src = "X" if trace.problem.C is None else "C"
     dk = trace.problem.d_k
     number = step.number
+    if number == 0:
+        return _tex_embed(trace)
     if number == 1:
         where = "columns" if cols else "rows"
         return f"Given: the feature vectors $x_1, \\dots, x_n$ as the {where} of $X$."
@@ -162,6 +165,20 @@ def _tex_formula(trace: Trace, step: Step) -> str:
         return f"$\\mathrm{{concat}} = [{parts}]$"
     operand = "\\mathrm{concat}" if "concat" in trace.matrices else "Z"
     return f"$O = W_O {operand}$" if cols else f"$O = {operand} W_O$"
+
+
+def _tex_embed(trace: Trace) -> str:
+    """Step 0's rule: X = embed + P, and the sinusoidal formula when P comes from it."""
+    e = trace.problem.embedding
+    cols = trace.options.convention == "columns"
+    if e is None or e.P is None:
+        return "$X = \\mathrm{embed}$: each token's word vector (no positional encoding)."
+    rule = "$X = \\mathrm{embed} + P,\\quad " + ("x_j = e(t_j) + p_j$" if cols else "x_i = e(t_i) + p_i$")
+    if e.positions != "sinusoidal":
+        return rule
+    even, odd = ("P_{2i,\\,pos}", "P_{2i+1,\\,pos}") if cols else ("P_{pos,\\,2i}", "P_{pos,\\,2i+1}")
+    angle = f"pos / {e.base}^{{2i/d}}"
+    return rule + f"; ${even} = \\sin({angle}),\\quad {odd} = \\cos({angle})$"
 
 
 def to_latex(

@@ -80,6 +80,7 @@ class Sheet:
     sheet_id: str
     check: str
     title: str
+    student: str = ""  # a roster's name, printed on the Name line
 
 
 def parse_fill(text: str | None) -> frozenset[str]:
@@ -325,6 +326,7 @@ def document_data(sheets: Sequence[Sheet], key: bool, fill: frozenset[str], pape
             {
                 "title": s.title if len(s.title) <= MAX_TITLE else s.title[: MAX_TITLE - 1] + "…",
                 "id": s.sheet_id,
+                "student": s.student,
                 "check": s.check,
                 "method": method(s.trace),
                 "pages": layout(s.trace, key, fill, paper),
@@ -469,6 +471,7 @@ def build_sheets(
     count: int | None,
     approx: bool | None,
     mask: str | None,
+    fill: str | None = None,
 ) -> list[Sheet]:
     """The sheets asked for: a problem file, a ready example, one sheet id, or a random class set."""
     given = [flag for flag, value in (("PROBLEM", path), ("--example", example), ("--sheet", sheet),
@@ -483,15 +486,23 @@ def build_sheets(
         else:
             params, sheet_seed = parse_sheet_id(sheet or "")
             pairs = [(sheet_id(params, sheet_seed), generate(params, sheet_seed))]
-        return [Sheet(walk(p), sid, f"bythand check --sheet {sid} answers.toml", p.title) for sid, p in pairs]
+        return [Sheet(walk(p), sid, check_line(f"--sheet {sid}", fill), p.title) for sid, p in pairs]
     if path is not None:
         base, name, source = load_problem(path), path.stem, path.name
     else:
         name = example or EXAMPLE_NAME
         base, source = load_example(name), f"--example {name}"
     problem = base.in_convention("columns").with_options(approx=approx, mask=mask)
-    check = f"bythand check {source}{method_flags(base.options, problem.options)} answers.toml"
+    check = check_line(f"{source}{method_flags(base.options, problem.options)}", fill)
     return [Sheet(walk(problem), name, check, problem.title)]
+
+
+def check_line(source: str, fill: str | None) -> str:
+    """The sheet's "check your work" line: write the matching answers template, fill it in, check it."""
+    filled = f" --fill {fill}" if fill else ""
+    return (
+        f"bythand check --template {source}{filled} -o answers.toml; fill it in; bythand check answers.toml"
+    )
 
 
 def method_flags(given: Options, used: Options) -> str:
