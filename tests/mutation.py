@@ -2,6 +2,7 @@
 
     python tests/mutation.py                # every mutant (about 4,300: hours on two cores)
     python tests/mutation.py --sample 60    # a seeded random sample per module (minutes)
+    python tests/mutation.py --sample 40 --full numbers   # numbers whole, the others sampled
     python tests/mutation.py --report       # only print the scores of what has been run so far
 
 mutmut's configuration (the modules, the fast tests each mutant is tried against) is in pyproject.toml
@@ -66,6 +67,7 @@ def main() -> None:
     )
     parser.add_argument("--sample", type=int, default=0, help="mutants per module, drawn at random")
     parser.add_argument("--seed", type=int, default=17, help="the sample's seed")
+    parser.add_argument("--full", nargs="*", default=[], help="modules run whole even when sampling")
     parser.add_argument("--children", type=int, default=2, help="mutants tried at once (cores)")
     parser.add_argument("--report", action="store_true", help="print the scores so far; run nothing")
     args = parser.parse_args()
@@ -80,9 +82,9 @@ def main() -> None:
         mutmut(["bythand.numbers.x_cell__mutmut_1"], args.children)
     rng = random.Random(args.seed)
     chosen = []
-    for codes in metas().values():
+    for module, codes in metas().items():
         names = sorted(codes)
-        chosen += rng.sample(names, min(args.sample, len(names)))
+        chosen += names if module in args.full else rng.sample(names, min(args.sample, len(names)))
     mutmut(chosen, args.children)
     report(set(chosen))
 
