@@ -102,6 +102,9 @@ def test_decimal_text_zero_places() -> None:
         ("1e3", Fraction(1000), True),
         ("2E-1", Fraction(1, 5), True),
         ("-1/-2", Fraction(1, 2), False),
+        (1e-05, Fraction(1, 100000), True),  # a float whose repr has no point is still a decimal
+        ("−1 1/7", Fraction(-8, 7), False),  # a mixed number with a typographic minus
+        ("2 1/2", Fraction(5, 2), False),
     ],
 )
 def test_parse_number_edges(raw: object, value: Fraction, decimal: bool) -> None:
@@ -181,8 +184,9 @@ def test_format_number_edges(value: Fraction | float, mode: str, precision: int,
 @pytest.mark.parametrize(
     ("value", "precision", "text"),
     [
-        (2.675, 2, "2.68"),  # the decimal as written: 2.675 in binary is 2.67499..., still rounded up
-        (-2.675, 2, "-2.68"),
+        (1.005, 2, "1.01"),  # the decimal as written: 1.005 in binary is 1.00499..., still rounded up
+        (-1.005, 2, "-1.01"),
+        (0.145, 2, "0.15"),
         (Fraction(10**15), 2, "1.00e15"),
         (Fraction(10**15 - 1, 1), 2, "999999999999999.00"),
         (-0.004, 2, "0.00"),
@@ -223,3 +227,9 @@ def test_numpy_scalars_in_nested_lists_are_read_exactly() -> None:
     with pytest.raises(ProblemError) as info:
         Problem(X=[["1/2/3"]], WQ=[[1]], WK=[[1]], WV=[[1]])
     assert str(info.value) == "<python>: X row 1, column 1: '1/2/3' is not a number"
+
+
+def test_format_number_defaults_are_auto_and_two_places() -> None:
+    assert format_number(Fraction(1, 3)) == "1/3"
+    assert format_number(Fraction(1, 1001)) == "0.00"
+    assert format_number(2.0 / 3.0) == "0.67"
