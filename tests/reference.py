@@ -1,8 +1,8 @@
 """An independent oracle: attention worked from the textbook formulas with plain Fractions and lists.
 
-It imports nothing from bythand. Exact where the hand is exact (integers, ⌊x/2⌋, √ of a perfect
-square, an integer base to an integer power), Python floats where it is not (√3, e^x). A matrix is a
-list of rows; a masked score is float -inf. Each step is a function, so a test can work a "student"
+It shares no code with the package under test and imports none of it. Exact where the hand is exact
+(integers, ⌊x/2⌋, √ of a perfect square, an integer base to an integer power), Python floats where it
+is not (√3, e^x). A matrix is a list of rows; a masked score is float -inf. Each step is a function, so a test can work a "student"
 who slips at one step and carries the slip forward.
 """
 
@@ -230,7 +230,7 @@ def trace(
 
 
 def of(problem: Any) -> dict[str, Mat]:
-    """The reference trace of anything shaped like a Problem, read by attribute (no bythand import)."""
+    """The reference trace of anything shaped like a Problem, read by attribute (nothing imported)."""
     o = problem.options
     heads = [(plain(h.WQ), plain(h.WK), plain(h.WV)) for h in problem.heads]
     C = None if problem.C is None else plain(problem.C)
