@@ -2,8 +2,8 @@
 
 It shares no code with the package under test and imports none of it. Exact where the hand is exact
 (integers, ⌊x/2⌋, √ of a perfect square, an integer base to an integer power), Python floats where it
-is not (√3, e^x). A matrix is a list of rows; a masked score is float -inf. Each step is a function, so a test can work a "student"
-who slips at one step and carries the slip forward.
+is not (√3, e^x). A matrix is a list of rows; a masked score is float -inf. Each step is a function,
+so a test can work a "student" who slips at one step and carries the slip forward.
 """
 
 from __future__ import annotations
