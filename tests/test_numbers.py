@@ -128,6 +128,7 @@ def test_parse_number_edges(raw: object, value: Fraction, decimal: bool) -> None
         ("1/0.0", "'1/0.0' divides by zero"),
         ("1/2/3", "'1/2/3' is not a number"),
         ("   ", "an empty entry is not a number"),
+        ("1 1/0", "'1 1/0' divides by zero"),
     ],
 )
 def test_parse_number_rejects_edges(raw: object, message: str) -> None:
