@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bythand import Problem, builtin_example, walk
+from bythand import Problem, walk
 from bythand.check import template_text
 from bythand.explain import step_cells, worked_names
 from bythand.generate import SheetIdError, class_set, make_params, named_problem
