@@ -4,6 +4,7 @@
     python tests/mutation.py --sample 60    # a seeded random sample per module (minutes)
     python tests/mutation.py --sample 40 --full numbers   # numbers whole, the others sampled
     python tests/mutation.py --report       # only print the scores of what has been run so far
+    python tests/mutation.py --sample 60 --open   # after adding tests: rerun only the sample's survivors
 
 mutmut's configuration (the modules, the fast tests each mutant is tried against) is in pyproject.toml
 under [tool.mutmut]; its work lives in mutants/ (ignored by git). `mutmut browse` shows each survivor.
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--full", nargs="*", default=[], help="modules run whole even when sampling")
     parser.add_argument("--children", type=int, default=2, help="mutants tried at once (cores)")
     parser.add_argument("--report", action="store_true", help="print the scores so far; run nothing")
+    parser.add_argument("--open", action="store_true", help="rerun only the chosen mutants not yet killed")
     args = parser.parse_args()
     if args.report:
         report()
@@ -85,7 +87,11 @@ def main() -> None:
     for module, codes in metas().items():
         names = sorted(codes)
         chosen += names if module in args.full else rng.sample(names, min(args.sample, len(names)))
-    mutmut(chosen, args.children)
+    todo = chosen
+    if args.open:  # after adding tests: try again what survived or never ran, keep the kills
+        codes = {k: v for c in metas().values() for k, v in c.items()}
+        todo = [k for k in chosen if codes.get(k) in (None, 0, 5, 33)]
+    mutmut(todo, args.children)
     report(set(chosen))
 
 
