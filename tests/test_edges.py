@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from bythand.generate import SheetIdError, class_set, make_params, named_problem
 from bythand.layout import GAP, layout
 from bythand.problem import Options
 
+from fuzz import call
 from test_explain import two_heads
 
 
@@ -62,3 +65,35 @@ def test_the_output_cross_steps_and_place() -> None:
     with_wo = layout(walk(two_heads()))
     assert with_wo.item("O").step == 11 and with_wo.item("concat").step == 10
 
+
+
+def test_check_json_names_every_field_of_a_report_and_of_a_failure(tmp_path: Path) -> None:
+    """The JSON a gradebook script reads: the keys, an unreadable cell's row and column, a failure."""
+    answers = tmp_path / "ax.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, "x", 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n', encoding="utf-8")
+    code, out, err = call("check", str(answers), "-f", "json")
+    assert (code, err) == (1, "")
+    report = json.loads(out)
+    assert list(report) == ["name", "answers", "problem", "graded_against", "note", "flags", "student",
+                            "summary", "steps"]  # fmt: skip
+    assert (report["answers"], report["problem"], report["student"]) == (
+        str(answers), "built-in example self-attention-6x4", None)  # fmt: skip
+    assert report["summary"] == {"correct": 11, "carried": 0, "wrong": 0, "blank": 0, "unreadable": 1,
+                                 "total": 12}  # fmt: skip
+    assert report["steps"]["Q"]["unreadable_cells"] == [
+        {"row": 1, "column": 2, "text": "x", "reason": "'x' is not a number"}
+    ]
+    missing = tmp_path / "none.toml"
+    code, out, err = call("check", str(missing), str(answers), "-f", "json")
+    failure = json.loads(out)[0]
+    assert failure == {"name": None, "answers": str(missing), "problem": None, "graded_against": None,
+                       "flags": [], "student": None, "error": f"{missing}: no such file"}  # fmt: skip
+
+
+def test_fill_naming_no_step_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    answers = tmp_path / "af.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\nfill = ["Zq"]\n',
+                       encoding="utf-8")  # fmt: skip
+    code, out, err = call("check", str(answers))
+    assert (code, out) == (2, "")
+    assert err == f"Error: {answers}: fill names Zq, which is not a step (did you mean Z?)\n"
