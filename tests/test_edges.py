@@ -97,3 +97,20 @@ def test_fill_naming_no_step_is_refused_with_a_suggestion(tmp_path: Path) -> Non
     code, out, err = call("check", str(answers))
     assert (code, out) == (2, "")
     assert err == f"Error: {answers}: fill names Zq, which is not a step (did you mean Z?)\n"
+
+
+def test_a_generated_problem_by_default_has_one_head_and_its_title() -> None:
+    params = make_params(tokens=2)
+    assert params.heads == 1
+    sheet, problem = class_set(params, 5, 1)[0]
+    assert problem.title.startswith("Self-attention by hand") and len(problem.heads) == 1
+    assert named_problem(None, sheet, []) is not None
+
+
+def test_a_huge_value_rounding_up_moves_its_exponent_at_any_precision() -> None:
+    from fractions import Fraction
+
+    from bythand.numbers import scientific_text
+
+    assert scientific_text(Fraction(999, 100) * 10**15, 0) == "1.0e16"  # 9.99 → 10.0 → 1.0, one place
+    assert scientific_text(Fraction(999, 100) * 10**15, 1) == "1.0e16"
