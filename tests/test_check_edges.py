@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bythand import builtin_example, walk
-from bythand.check import Rules, check, parse_answers_text
+from bythand.check import Rules, check, parse_answers_text, template_text
 
 import reference as ref
+from fuzz import call
 from strategies import Drawn, drawn
 from student import ORDER, toml, work
+from test_explain import two_heads
 
 F = Fraction
 
@@ -120,3 +124,42 @@ def grid(m: ref.Mat, i: int, j: int, value: Fraction) -> str:
     rows = [['"?"'] * len(m[0]) for _ in m]
     rows[i][j] = f'"{value.numerator}/{value.denominator}"'
     return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+
+
+def test_a_template_of_several_masked_heads_prefills_each_heads_masked_cells() -> None:
+    text = template_text(walk(two_heads().with_options(mask="causal")), None)
+    assert 'h2.scaled = [\n  ["?", "?", "?"],\n  ["-inf", "?", "?"],\n  ["-inf", "-inf", "?"],\n]' in text
+    assert 'h2.E = [\n  ["?", "?", "?"],\n  [0, "?", "?"],\n  [0, 0, "?"],\n]' in text
+    assert 'h1.A = [\n  ["?", "?", "?"],\n  [0, "?", "?"],\n  [0, 0, "?"],\n]' in text
+
+
+def test_check_json_names_every_field_of_a_report_and_of_a_failure(tmp_path: Path) -> None:
+    """The JSON a gradebook script reads: the keys, an unreadable cell's row and column, a failure."""
+    answers = tmp_path / "ax.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, "x", 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n', encoding="utf-8")
+    code, out, err = call("check", str(answers), "-f", "json")
+    assert (code, err) == (1, "")
+    report = json.loads(out)
+    assert list(report) == ["name", "answers", "problem", "graded_against", "note", "flags", "student",
+                            "summary", "steps"]  # fmt: skip
+    assert (report["answers"], report["problem"], report["student"]) == (
+        str(answers), "built-in example self-attention-6x4", None)  # fmt: skip
+    assert report["summary"] == {"correct": 11, "carried": 0, "wrong": 0, "blank": 0, "unreadable": 1,
+                                 "total": 12}  # fmt: skip
+    assert report["steps"]["Q"]["unreadable_cells"] == [
+        {"row": 1, "column": 2, "text": "x", "reason": "'x' is not a number"}
+    ]
+    missing = tmp_path / "none.toml"
+    code, out, err = call("check", str(missing), str(answers), "-f", "json")
+    failure = json.loads(out)[0]
+    assert failure == {"name": None, "answers": str(missing), "problem": None, "graded_against": None,
+                       "flags": [], "student": None, "error": f"{missing}: no such file"}  # fmt: skip
+
+
+def test_fill_naming_no_step_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    answers = tmp_path / "af.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\nfill = ["Zq"]\n',
+                       encoding="utf-8")  # fmt: skip
+    code, out, err = call("check", str(answers))
+    assert (code, out) == (2, "")
+    assert err == f"Error: {answers}: fill names Zq, which is not a step (did you mean Z?)\n"

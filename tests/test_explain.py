@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 
 from bythand import Problem, ProblemError, builtin_example, walk
-from bythand.explain import MAX_WORK_CELLS, Cell, count_worked_cells, explain, parse_cell
+from bythand.explain import (
+    MAX_WORK_CELLS,
+    Cell,
+    count_worked_cells,
+    explain,
+    parse_cell,
+    step_cells,
+    worked_names,
+)
 from bythand.numbers import Number
 from bythand.problem import Options
 
@@ -211,3 +219,11 @@ def test_readme_explanations_are_real() -> None:
     assert len(lines) == 7
     for line in lines:
         assert explain(trace, line.split(" ", 1)[0]).text == line
+
+
+def test_step_3_works_only_k_transposed() -> None:
+    trace = walk(two_heads())
+    steps = [s for s in trace.steps if s.number == 3]
+    assert [worked_names(s) for s in steps] == [["h1.KT"], ["h2.KT"]]
+    assert [c.name for c in step_cells(trace, steps[0])] == ["h1.KT"] * 6
+    assert worked_names(trace.steps[0]) == []  # the givens are not worked

@@ -20,6 +20,7 @@ from bythand.generate import (
     class_set,
     generate,
     make_params,
+    named_problem,
     parse_sheet_id,
     problem_from_sheet_id,
     sheet_id,
@@ -187,3 +188,25 @@ def test_run_sheet_and_errors_on_the_command_line(cli: Runner) -> None:
     assert cli("run", "--sheet", "11PV!").err.startswith("Error: sheet id '11PV!': '!' cannot appear")
     both = cli("run", "--sheet", sid, "--x", "1 0")
     assert both.code == 2 and both.err == "Error: --sheet names the whole problem; leave out --x\n"
+
+
+def test_seed_zero_and_the_largest_seed_make_a_class() -> None:
+    params = make_params(tokens=2, heads=1, mask="none", approx=True, difficulty="easy")
+    assert len(class_set(params, 0, 2)) == 2
+    with pytest.raises(Exception, match="--seed: -1 is outside 0 to 1000000000"):
+        class_set(params, -1, 1)
+
+
+def test_an_empty_sheet_id_says_so() -> None:
+    with pytest.raises(SheetIdError) as info:
+        named_problem(None, "", [])
+    assert str(info.value) == "sheet id '' is empty; copy the id printed at the top of the sheet"
+    assert named_problem(None, None, []) is None
+
+
+def test_a_generated_problem_by_default_has_one_head_and_its_title() -> None:
+    params = make_params(tokens=2)
+    assert params.heads == 1
+    sheet, problem = class_set(params, 5, 1)[0]
+    assert problem.title.startswith("Self-attention by hand") and len(problem.heads) == 1
+    assert named_problem(None, sheet, []) is not None

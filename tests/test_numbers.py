@@ -234,3 +234,12 @@ def test_format_number_defaults_are_auto_and_two_places() -> None:
     assert format_number(Fraction(1, 3)) == "1/3"
     assert format_number(Fraction(1, 1001)) == "0.00"
     assert format_number(2.0 / 3.0) == "0.67"
+
+
+def test_a_huge_value_rounding_up_moves_its_exponent_at_any_precision() -> None:
+    from fractions import Fraction
+
+    from bythand.numbers import scientific_text
+
+    assert scientific_text(Fraction(999, 100) * 10**15, 0) == "1.0e16"  # 9.99 → 10.0 → 1.0, one place
+    assert scientific_text(Fraction(999, 100) * 10**15, 1) == "1.0e16"
