@@ -210,3 +210,24 @@ def test_a_generated_problem_by_default_has_one_head_and_its_title() -> None:
     sheet, problem = class_set(params, 5, 1)[0]
     assert problem.title.startswith("Self-attention by hand") and len(problem.heads) == 1
     assert named_problem(None, sheet, []) is not None
+
+
+def test_hand_friendly_bounds() -> None:
+    """⌊S/2⌋ within -2..4 and something to attend to; with √d_k, scores within ±3."""
+    from bythand.generate import hand_friendly
+    from bythand.problem import Options
+
+    tricks, exact = Options(scale="floor-half", exp="3"), Options(scale="sqrt", exp="e")
+    eye = [[1, 0], [0, 1]]
+    two = [[2, 0], [0, 1]]
+    assert hand_friendly(Problem(X=two, WQ=eye, WK=eye, WV=[[1, 1]], options=tricks))  # ⌊S/2⌋ = 2, 0
+    big = Problem(X=[[4, 0], [0, 1]], WQ=[[3, 0], [0, 1]], WK=eye, WV=[[1, 1]], options=tricks)
+    assert not hand_friendly(big)  # S[1,1] = 48: ⌊48/2⌋ = 24 > 4
+    uniform = Problem(X=[[0, 0]], WQ=[[1]], WK=[[1]], WV=[[1]], options=tricks)
+    assert not hand_friendly(uniform) and hand_friendly(uniform, uniform_ok=True)
+    causal = Options(scale="floor-half", exp="3", mask="causal")
+    masked = Problem(X=eye, WQ=eye, WK=eye, WV=[[1, 1]], options=causal)
+    assert not hand_friendly(masked) and hand_friendly(masked, uniform_ok=True)  # −∞ is not a difference
+    assert hand_friendly(Problem(X=two, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 4/√2 ≈ 2.83
+    three = [[3, 0], [0, 1]]
+    assert not hand_friendly(Problem(X=three, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 9/√2 > 3
