@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # print the table
     python benchmarks/run.py --write    # also record it in benchmarks/README.md
+    python benchmarks/run.py --practice # only bythand practice (start-up, keystroke to mark)
 
 Each figure is the median wall time of several runs of a fresh process, as a user would start it.
 """
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +97,41 @@ def prepare(folder: Path) -> None:
                 rows = [["1", *row[1:]] if i == 0 else row for i, row in enumerate(rows)]
             lines.append(f"{step} = {json.dumps(rows)}")
         (answers / f"student-{k + 1:03d}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if supports_xlsx():
+        prepare_workbooks(folder, trace)
+
+
+def supports_xlsx() -> bool:
+    """True when this bythand writes worksheets as xlsx (the benchmark runs on any version)."""
+    done = subprocess.run([*bythand(), "worksheet", "--help"], capture_output=True, text=True, check=False)
+    return "xlsx" in done.stdout
+
+
+def prepare_workbooks(folder: Path, trace: dict[str, Any]) -> None:
+    """200 filled worksheet workbooks of the built-in example, as students hand them in."""
+    import openpyxl
+
+    (folder / "xlsx").mkdir()
+    blank = folder / "blank.xlsx"
+    subprocess.run([*bythand(), "worksheet", "-f", "xlsx", "-o", str(blank)], capture_output=True, check=True)
+    workbook = openpyxl.load_workbook(blank)
+    rows = list(workbook["bythand"].iter_rows(values_only=True))
+    items = [json.loads(value) for key, value in rows if key == "matrix"]
+    items = [it for it in items if it["role"] == "answer"]
+    sheet = workbook["Worksheet"]
+    out = folder / "workbooks"
+    out.mkdir()
+    for k in range(200):
+        sheet["C2"] = f"Student {k + 1}"
+        for it in items:
+            for i, row in enumerate(trace["matrices"][it["name"]]["exact"]):
+                for j, value in enumerate(row):
+                    slip = k % 7 == 0 and it["name"] == "Z" and (i, j) == (0, 0)  # some slips, as above
+                    number = (i + j) % 2 == 1 and "/" not in value  # some typed into number cells
+                    written = "1" if slip else value
+                    target = sheet.cell(it["row"] + i + 1, it["col"] + j + 1)
+                    target.value = int(written) if number else written
+        workbook.save(out / f"student-{k + 1:03d}.xlsx")
 
 
 TASKS = [
@@ -120,6 +157,19 @@ TASKS = [
         ],
         seconds=3.0,
         available=has_command("worksheet"),
+    ),
+    Task(
+        "30 random worksheets with keys as xlsx",
+        lambda d: [*bythand(), "worksheet", "--random", "--count", "30", "--seed", "7", "--key", "-f", "xlsx",
+                   "--force", "-o", f"{d / 'xlsx'}/"],
+        seconds=3.0,
+        available=supports_xlsx,
+    ),
+    Task(
+        "bythand check on 200 filled xlsx workbooks",
+        lambda d: [*bythand(), "check", str(d / "workbooks"), "--format", "plain"],
+        seconds=5.0,
+        available=supports_xlsx,
     ),
     Task(
         "bythand check on 200 answer files",
@@ -172,12 +222,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs per figure (the median is reported)")
     parser.add_argument("--write", action="store_true", help="record the table in benchmarks/README.md")
+    parser.add_argument("--practice", action="store_true", help="only bythand practice's figures")
+    parser.add_argument("--only", metavar="TEXT", help="only the tasks whose name contains TEXT")
     args = parser.parse_args()
+    if args.only and args.write:
+        parser.error("--write records the whole table; leave out --only")
+    if args.practice:
+        practice_table(args.runs, args.write)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         prepare(folder)
         rows = []
-        for task in TASKS:
+        for task in [t for t in TASKS if args.only is None or args.only in t.name]:
             if not task.available():
                 rows.append(f"| {task.name} | n/a | | | not in this version |")
                 continue
@@ -216,6 +273,120 @@ def main() -> None:
         start, stop = text.index(BEGIN) + len(BEGIN), text.index(END)
         README.write_text(text[:start] + "\n" + table + "\n" + text[stop:], encoding="utf-8")
         print(f"\nRecorded in {README.relative_to(HERE.parent)}")
+    practice_table(args.runs, args.write)
+
+
+# bythand practice, measured with Textual's own headless driver (Pilot), in fresh processes
+
+PRACTICE_BEGIN, PRACTICE_END = "<!-- practice: begin -->", "<!-- practice: end -->"
+PRACTICE_START = """\
+import asyncio
+from bythand.practice.app import PracticeApp
+from bythand.practice.model import Ref, Session
+from bythand.problem import load_example
+from bythand.walk import walk
+
+async def main() -> None:
+    name = "self-attention-6x4"
+    session = Session(walk(load_example(name)), Ref("example", name), "a.toml")
+    async with PracticeApp(session).run_test(size=(160, 50)) as pilot:
+        await pilot.pause()  # the first screen is drawn
+
+asyncio.run(main())
+"""
+EMPTY_APP = """\
+import asyncio
+from textual.app import App
+
+async def main() -> None:
+    async with App().run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+
+asyncio.run(main())
+"""
+PRACTICE_KEYS = """\
+import asyncio, statistics, sys, time
+from pathlib import Path
+from bythand.practice import storage
+from bythand.practice.app import PracticeApp
+from bythand.practice.model import Ref, Session
+from bythand.problem import load_example
+from bythand.walk import walk
+
+async def main() -> None:
+    path = Path(sys.argv[1])
+    name = "self-attention-6x4"
+    session = Session(walk(load_example(name)), Ref("example", name), str(path))
+    app = PracticeApp(session, lambda text: path.write_text(text, encoding="utf-8"))
+    times, idle = [], []
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = app.exercise
+        for k in range(int(sys.argv[2])):
+            start = time.perf_counter()
+            await pilot.press("x")  # a key nothing answers: Pilot's own cost of a press
+            idle.append(time.perf_counter() - start)
+            key = "5" if k % 2 == 0 else "backspace"  # each key changes the cell, so check marks it again
+            start = time.perf_counter()
+            await pilot.press(key)  # returns when the app is idle: the mark is on screen, the file saved
+            times.append(time.perf_counter() - start)
+            assert screen.entries[screen.here].mark == ("wrong" if key == "5" else "blank")
+    print(statistics.median(times), statistics.median(idle))
+
+asyncio.run(main())
+"""
+
+
+def practice_rows(folder: Path, runs: int) -> list[str]:
+    """Start-up to the first screen (a fresh process) and keystroke to mark, each against its target."""
+    rows = []
+    starts, empty = [], []
+    for _ in range(runs):  # interleaved, so the machine's load hits both alike
+        starts.append(timed([sys.executable, "-c", PRACTICE_START], folder))
+        empty.append(timed([sys.executable, "-c", EMPTY_APP], folder))
+    start = statistics.median(starts)
+    rows.append(
+        f"| practice: start-up to first screen (classic, Pilot) | {start:.3f} s | ≤ 1 s | "
+        f"{'met' if start <= 1.0 else 'MISSED'} |"
+    )
+    empty_app = statistics.median(empty)
+    rows.append(f"| reference: an empty Textual app, started the same way | {empty_app:.3f} s | | |")
+    done = subprocess.run(
+        [sys.executable, "-c", PRACTICE_KEYS, str(folder / "keys-answers.toml"), str(max(runs, 5) * 4)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key, idle = (float(v) for v in done.stdout.split())
+    rows.append(
+        f"| practice: keystroke to mark (classic, Pilot, median of {max(runs, 5) * 4}) | "
+        f"{key * 1000:.0f} ms | ≤ 50 ms | {'met' if key <= 0.050 else 'MISSED'} |"
+    )
+    rows.append(f"| reference: Pilot's press of a key nothing answers | {idle * 1000:.0f} ms | | |")
+    for row in rows:
+        print(row, flush=True)
+    return rows
+
+
+def practice_table(runs: int, write: bool) -> None:
+    """Measure practice and print (and optionally record) its own table."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = practice_rows(Path(tmp), runs)
+    table = "\n".join(
+        [
+            f"Measured {time.strftime('%Y-%m-%d')} on {machine()}; median of {runs} start-ups.",
+            "",
+            "| task | median | target | |",
+            "|---|---:|---|---|",
+            *rows,
+        ]
+    )
+    print()
+    print(table)
+    if write:
+        text = README.read_text(encoding="utf-8")
+        start, stop = text.index(PRACTICE_BEGIN) + len(PRACTICE_BEGIN), text.index(PRACTICE_END)
+        README.write_text(text[:start] + "\n" + table + "\n" + text[stop:], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -265,12 +265,23 @@ def load_json(path: Path) -> Answers:
     return parse_json(_read_text(path), str(path))
 
 
-# The file suffixes bythand reads answers from, and the loader of each (add ".xlsx" here)
-LOADERS: dict[str, Callable[[Path], Answers]] = {".toml": load_toml, ".json": load_json}
+def load_xlsx(path: Path) -> Answers:
+    """Read a worksheet workbook (bythand worksheet --format xlsx); openpyxl loads only for these."""
+    from .xlsx_answers import load_xlsx_answers
+
+    return load_xlsx_answers(path)
+
+
+# The file suffixes bythand reads answers from, and the loader of each
+LOADERS: dict[str, Callable[[Path], Answers]] = {".toml": load_toml, ".json": load_json, ".xlsx": load_xlsx}
 
 
 def name_in(path: Path) -> str | None:
     """The name written in an answers file that cannot be graded, if it can be read at all (for its row)."""
+    if path.suffix.lower() == ".xlsx":
+        from .xlsx_answers import workbook_name
+
+        return workbook_name(path)
     try:
         text = _read_text(path)
     except BythandError:

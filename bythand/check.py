@@ -92,6 +92,12 @@ class CellResult:
     expected: Number
     own: Number | None
     reason: str | None = None  # why an unreadable cell could not be read
+    printed: bool = False  # masked: the sheet prints −∞ (then 0) there, so it counts only if changed
+
+    @property
+    def counted(self) -> bool:
+        """Does the cell count in the grade? A printed cell only when the student wrote over it."""
+        return not self.printed or self.verdict in ("wrong", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,12 @@ class StepResult:
 
     def count(self, verdict: Verdict) -> int:
         """How many cells got this verdict."""
-        return sum(c.verdict == verdict for row in self.cells for c in row)
+        return sum(c.verdict == verdict and c.counted for row in self.cells for c in row)
 
     @property
     def total(self) -> int:
-        """How many cells the matrix has."""
-        return sum(len(row) for row in self.cells)
+        """How many cells count: all but the masked cells the sheet prints (unless written over)."""
+        return sum(c.counted for row in self.cells for c in row)
 
     @property
     def score(self) -> int:
@@ -186,6 +192,8 @@ def skip_reason(path: Path) -> str | None:
     """Why a file found in a class folder is not a student's answers, or None if it may be."""
     if path.suffix.lower() not in LOADERS:
         return f"not an answers file ({', '.join(LOADERS)})"
+    if path.name.startswith("~$"):
+        return "the lock file Excel keeps beside a workbook it has open"
     if looks_like_problem(path):
         return "a problem file, not answers"
     if path.suffix.lower() == ".json":
@@ -218,7 +226,7 @@ def answer_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[Path, st
             else:
                 skipped.append((item, reason))
         if not found:
-            raise AnswersError(f"{path}: the folder has no .toml or .json answers files")
+            raise AnswersError(f"{path}: the folder has no .toml, .json or .xlsx answers files")
     return files, skipped
 
 
@@ -562,16 +570,19 @@ def _grade(
     rows: list[tuple[CellResult, ...]] = []
     first_wrong: Cell | None = None
     too_short: str | None = None  # a decimal refused for its places alone deserves a word why
+    base = name.rpartition(".")[2]
+    scores = trace[name[: len(name) - len(base)] + "scaled"] if base in ("scaled", "E", "A") else None
     for i, line in enumerate(written):
         out: list[CellResult] = []
         for j, a in enumerate(line):
             expected = cell(truth, i, j)
             mine = None if own is None else cell(own, i, j)
+            printed = scores is not None and scores[i, j] == MASKED
             if a is None:
-                out.append(CellResult("blank", None, expected, mine))
+                out.append(CellResult("blank", None, expected, mine, printed=printed))
                 continue
             if isinstance(a, Unreadable):
-                out.append(CellResult("unreadable", a.text, expected, mine, a.reason))
+                out.append(CellResult("unreadable", a.text, expected, mine, a.reason, printed))
                 continue
             if matches(a, expected, rules):
                 verdict: Verdict = "correct"
@@ -582,7 +593,7 @@ def _grade(
                 first_wrong = first_wrong or Cell(name, i, j)
                 if too_short is None and _only_too_short(a, (expected, mine), rules):
                     too_short = a.text
-            out.append(CellResult(verdict, a.text, expected, mine))
+            out.append(CellResult(verdict, a.text, expected, mine, printed=printed))
         rows.append(tuple(out))
     work = _work(trace, first_wrong, used, precision) if first_wrong else ()
     if too_short is not None and rules.tolerance is None:

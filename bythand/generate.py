@@ -14,7 +14,8 @@ from .numbers import Matrix, exact_matrix, is_exact
 from .problem import Options, Problem, load_example
 from .walk import MASKED, walk
 
-GENERATOR_VERSION = 1  # bump when any draw below changes: old ids must keep their problems
+GENERATOR_VERSION = 2  # bump when any draw below changes: old ids must keep their problems
+VERSIONS = (1, 2)  # every version still rebuilt: 1 draws without the key bounds, 2 holds them
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = ("easy", "medium", "hard")
 
@@ -62,14 +63,33 @@ class Params:
     approx: bool = True
     mask: bool = False
     heads: int = 1
+    version: int = GENERATOR_VERSION  # of the generator, the id's first character (not packed)
 
 
 # Sizes each difficulty gives when --tokens/--dim/--dk/--dv are left out (medium is the classic sheet).
 DEFAULT_SIZES: dict[Difficulty, tuple[int, int, int, int]] = {
     "easy": (3, 4, 2, 2),
     "medium": (4, 6, 3, 3),
-    "hard": (5, 6, 3, 4),
+    "hard": (4, 6, 3, 3),  # the classic's sizes with harder numbers: one page, unlike 5 tokens
 }
+
+
+@dataclass(frozen=True)
+class KeyBounds:
+    """What a difficulty's answer key may hold (exact keys, at the difficulty's own sizes)."""
+
+    denominator: tuple[int, int]  # the largest denominator in A and Z lies in this range
+    numerator: int  # no numerator in A or Z is larger (in absolute value)
+    sums_denominator: int  # no sum of E has a larger denominator
+
+
+# The classic's key (A and Z denominators up to 46, numerators up to 180, sums in thirds) is medium.
+KEY_BOUNDS: dict[Difficulty, KeyBounds] = {
+    "easy": KeyBounds((1, 12), 40, 1),
+    "medium": KeyBounds((12, 60), 200, 3),
+    "hard": KeyBounds((30, 150), 600, 9),
+}
+BOUNDED_ATTEMPTS = 160  # draws of X for a version-2 sheet at its difficulty's sizes (40 at each phase)
 # (X entries, W entries, nonzeros per row of a W): the ranges each difficulty draws from.
 RANGES: dict[Difficulty, tuple[tuple[int, ...], tuple[int, ...], tuple[int, int]]] = {
     "easy": ((0, 1), (1,), (1, 2)),
@@ -199,7 +219,10 @@ def _check_character(body: str) -> str:
     """Luhn mod 32: catches every single mistyped character and most swapped neighbours."""
     total = 0
     factor = 2
-    for ch in reversed(ALPHABET[len(body) % 32] + body):  # the length too: a lost character shows
+    # The length too, so a lost character shows; from version 2 on also a fixed salt: with version 1
+    # still read, a lost character of a version-2 id too often left a valid id (7% against 2% with it).
+    salt = "" if body[:1] == "1" else "7Q"
+    for ch in reversed(ALPHABET[len(body) % 32] + salt + body):
         addend = factor * ALPHABET.index(ch)
         total += addend // 32 + addend % 32
         factor = 3 - factor
@@ -208,7 +231,7 @@ def _check_character(body: str) -> str:
 
 def sheet_id(params: Params, seed: int) -> str:
     """The id printed on a sheet: version, parameters, seed and a check character (at most 16)."""
-    body = _encode(GENERATOR_VERSION) + _encode(_pack(params), 4) + _encode(seed)
+    body = _encode(params.version) + _encode(_pack(params), 4) + _encode(seed)
     return body + _check_character(body)
 
 
@@ -228,12 +251,13 @@ def parse_sheet_id(text: str) -> tuple[Params, int]:
     if _check_character(body) != check:
         raise SheetIdError(f"{where} does not check out (its last character is a check); look for a typo")
     version = ALPHABET.index(body[0])
-    if version != GENERATOR_VERSION:
+    if version not in VERSIONS:
         raise SheetIdError(
             f"{where} was made by generator version {version}; this bythand makes version "
             f"{GENERATOR_VERSION} sheets, so install the bythand that printed it"
         )
     params = _unpack(int(body[1:5].translate(_DECODE), 32))
+    params = params if params is None else replace(params, version=version)
     seed = int(body[5:].translate(_DECODE), 32)
     if (
         params is None or seed >> SEED_BITS or sheet_id(params, seed) != cleaned
@@ -378,12 +402,62 @@ def _title(p: Params) -> str:
     return "Self-attention by hand: " + ", ".join(parts)
 
 
+def key_stats(problem: Problem) -> tuple[int, int, int]:
+    """(largest denominator, largest numerator) in A and Z and the largest sums denominator, over every
+    head of an exact trace."""
+    trace = walk(problem)
+    den = num = sums = 1
+    for i in range(len(problem.heads)):
+        pre = problem.prefix(i)
+        for name in ("A", "Z"):
+            for v in trace[pre + name].flat:
+                den, num = max(den, Fraction(v).denominator), max(num, abs(Fraction(v).numerator))
+        sums = max([sums, *(Fraction(v).denominator for v in trace[pre + "sums"].flat)])
+    return den, num, sums
+
+
+def bounded(params: Params) -> bool:
+    """Do the key bounds of its difficulty hold for these parameters (exact keys at its own sizes)?"""
+    sizes = (params.tokens, params.dim, params.dk, params.dv)
+    return params.version >= 2 and params.approx and sizes == DEFAULT_SIZES[params.difficulty]
+
+
+def quick_key_stats(problem: Problem) -> tuple[int, int, int]:
+    """key_stats() of a problem with the tricks, in machine integers: E in ninths (3^x, x ≥ −2)."""
+    x = problem.X.astype(np.int64)
+    den = num = sums = 1
+    causal = problem.options.mask == "causal"  # key i > query j is masked
+    for head in problem.heads:
+        Q, K, V = (np.asarray(w).astype(np.int64) @ x for w in (head.WQ, head.WK, head.WV))
+        scaled = (K.T @ Q) // 2  # row = key, column = query
+        live = np.triu(np.ones(scaled.shape, dtype=bool)) if causal else np.ones(scaled.shape, dtype=bool)
+        # 9·E: whole numbers, as a live scaled score is at least -2; a masked one gives E = 0
+        ninths = np.where(live, 3 ** np.clip(scaled - SCALED_RANGE[0], 0, None), 0)
+        total = ninths.sum(axis=0)  # 9·sums, one per query
+        for top, bottom in ((ninths, total), (V @ ninths, total)):  # A = E/Σ and Z = V·A, column by column
+            g = np.gcd(top, bottom)
+            den = max(den, int((bottom // g).max()))
+            num = max(num, int((np.abs(top) // g).max()))
+        sums = max(sums, int((9 // np.gcd(total, 9)).max()))
+    return den, num, sums
+
+
+def within_bounds(problem: Problem, level: Difficulty) -> bool:
+    """The key of a problem within its difficulty's bounds."""
+    b = KEY_BOUNDS[level]
+    den, num, sums = quick_key_stats(problem)
+    return b.denominator[0] <= den <= b.denominator[1] and num <= b.numerator and sums <= b.sums_denominator
+
+
 def generate(params: Params, seed: int) -> Problem:
-    """The problem of this seed: the first hand-friendly draw of a generator seeded by (params, seed)."""
+    """The problem of this seed: the first hand-friendly draw of a generator seeded by (params, seed)
+    (version 2: also within the difficulty's key bounds)."""
     rng = SplitMix((_pack(params) << SEED_BITS) + seed)  # one stream per (parameters, seed)
-    for attempt in range(MAX_ATTEMPTS):
-        problem = _draw(rng, params, attempt * PHASES // MAX_ATTEMPTS)
-        if problem is not None:
+    bound = bounded(params)
+    attempts = BOUNDED_ATTEMPTS if bound else MAX_ATTEMPTS
+    for attempt in range(attempts):
+        problem = _draw(rng, params, attempt * PHASES // attempts)
+        if problem is not None and (not bound or within_bounds(problem, params.difficulty)):
             return replace(problem, title=_title(params), source=f"sheet {sheet_id(params, seed)}")
     raise BythandError(  # pragma: no cover - the bounds are loose enough for every supported size
         f"no hand-friendly problem found for {params} after {MAX_ATTEMPTS} draws; try other sizes"

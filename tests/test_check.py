@@ -165,11 +165,23 @@ def test_blanks_and_missing_steps() -> None:
 def test_masked_scores_are_written_minus_inf() -> None:
     p = builtin_example().with_options(mask="causal")
     report = grade(toml(work(p)), p)
-    assert counts(report) == (128, 0, 0, 0, 128)
+    # the sheet prints the 6 masked cells of scaled, E and A: 18 cells that earn nothing by themselves
+    assert counts(report) == (110, 0, 0, 0, 110)
     text = toml(work(p)).replace(
         'scaled = [["1", "1", "1", "0"], ["-inf"', 'scaled = [["1", "1", "1", "0"], ["0"'
     )
-    assert verdicts(grade(text, p), "scaled")[1][0] == "wrong"
+    wrong = grade(text, p)
+    assert verdicts(wrong, "scaled")[1][0] == "wrong"  # written over: it counts, and against
+    assert counts(wrong)[2:] == (1, 0, 111)
+
+
+def test_a_blank_masked_template_earns_nothing(cli: Runner, tmp_path: Path) -> None:
+    blank = tmp_path / "blank.toml"
+    assert cli("check", "--template", "--example", "masked-6x4", "-o", str(blank)).code == 0
+    report = cli("check", str(blank), "-f", "json")
+    assert report.code == 1
+    summary = json.loads(report.out)["summary"]
+    assert (summary["correct"], summary["carried"], summary["total"]) == (0, 0, summary["blank"])
 
 
 def test_decimal_trace_graded_with_rounding_and_carry(tmp_path: Path) -> None:
@@ -425,7 +437,7 @@ def test_class_folder_table_csv_and_a_malformed_file(
     assert "| class/ada.toml | Ada  | example self-attention-6x4 | 128/128 | 100.0 |" in result.out
     assert "class/bob.json: 11 correct, 0 carried, 0 wrong, 1 blank of 12 cells" in result.out
     assert "Q row 2 has 2 cells, but row 1 has 4" in result.out
-    assert "Skipped class/notes.txt: not an answers file (.toml, .json)\n" in result.out
+    assert "Skipped class/notes.txt: not an answers file (.toml, .json, .xlsx)\n" in result.out
     # never over an existing gradebook without --force
     result = cli("check", "class", "--csv", "grades.csv")
     assert (result.code, result.err) == (
@@ -618,7 +630,9 @@ def test_any_written_numbers_are_graded_without_crashing(p: Any, data: st.DataOb
         rows, cols = trace[name].shape
         written[name] = [[data.draw(CELLS) for _ in range(cols)] for _ in range(rows)]
     report = check(trace, parse_answers(written, "a.toml"))
-    assert report.total == sum(trace[n].size for n in set(names))
+    cells = [c for s in report.steps for r in s.cells for c in r]
+    printed = sum(c.printed and c.verdict not in ("wrong", "unreadable") for c in cells)  # masked, as printed
+    assert report.total == sum(trace[n].size for n in set(names)) - printed
     assert sum(report.count(v) for v in ("correct", "carried", "wrong", "blank")) == report.total
 
 

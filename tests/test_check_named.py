@@ -95,7 +95,7 @@ def test_the_template_records_the_method_so_check_grades_with_it(cli: Runner, tm
     result = cli("check", str(target), "-f", "json")  # no flags: the file says how it was worked
     assert result.code == 1, result.err  # the other steps are still "?"
     steps = json.loads(result.out)["steps"]
-    assert steps["scaled"]["correct"] == 16 and steps["scaled"]["wrong"] == 0
+    assert steps["scaled"]["correct"] == 10 and steps["scaled"]["wrong"] == 0  # 6 masked cells are printed
 
 
 def test_answers_options_are_checked(cli: Runner, tmp_path: Path) -> None:
@@ -133,8 +133,8 @@ def test_the_sheets_check_line_writes_a_template_that_grades_as_printed(cli: Run
     assert cli(*template_step).code == 0
     data = json.loads(cli("check", str(target), "-f", "json").out)
     assert list(data["steps"]) == ["KT", "S", "scaled", "E", "sums", "A", "Z"]  # Q, K, V are printed
-    # the masked cells the sheet prints (−∞ in scaled, 0 in E and A) are written in, and graded as written
-    assert data["summary"]["correct"] == 18 and data["summary"]["blank"] == data["summary"]["total"] - 18
+    # the masked cells the sheet prints (−∞ in scaled, 0 in E and A) are written in, and earn nothing
+    assert data["summary"]["correct"] == 0 and data["summary"]["blank"] == data["summary"]["total"]
 
 
 def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def test_npy_and_csv_flags(cli: Runner, tmp_path: Path) -> None:
         (
             ("run", "--format", "pdf"),
             "Error: --format: unknown value 'pdf' "
-            "(choose terminal, plain, json, markdown, latex, html, svg, csv, numpy, pytorch)",
+            "(choose terminal, plain, json, markdown, latex, html, svg, csv, numpy, pytorch, xlsx)",
         ),
         (("run", "--step", "0"), "Error: --step: this problem has steps 1 to 9"),
         (("run", "--step", "12"), "Error: --step: '12' is outside the steps 0 to 11"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -13,16 +14,21 @@ from hypothesis import strategies as st
 from bythand import Problem, walk
 from bythand.generate import (
     ALPHABET,
+    DEFAULT_SIZES,
+    DIFFICULTIES,
+    KEY_BOUNDS,
     MAX_ID_LENGTH,
     Params,
     SheetIdError,
     SplitMix,
     class_set,
     generate,
+    key_stats,
     make_params,
     named_problem,
     parse_sheet_id,
     problem_from_sheet_id,
+    quick_key_stats,
     sheet_id,
 )
 from bythand.walk import MASKED
@@ -51,6 +57,12 @@ PINNED = {
     "12BXW6TRJ": "3b40e4fce31840e7",
     "11PVH0K": "c310e9fd96604b6b",
     "14JZ80J": "38e7a555c7d69a19",
+    # version 2: the same draws, redrawn until the key is within its difficulty's bounds
+    "21PVR6TRT": "f1b9298b9e822e87",
+    "20VDR6TSJ": "bc88f34b8da6cffa",
+    "21PWCC7": "7956a25c459081c5",
+    "21PW92XRC": "7e11b85a233e8f98",
+    "21PVG5K": "1c26c5dce3b5cc96",
 }
 
 
@@ -231,3 +243,59 @@ def test_hand_friendly_bounds() -> None:
     assert hand_friendly(Problem(X=two, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 4/√2 ≈ 2.83
     three = [[3, 0], [0, 1]]
     assert not hand_friendly(Problem(X=three, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 9/√2 > 3
+
+
+def test_version_1_ids_keep_their_problems_and_new_ids_are_version_2() -> None:
+    old = problem_from_sheet_id("11PVR6TRH")  # drawn before the key bounds: kept as it was
+    assert key_stats(old) == (94, 92, 3)  # A in 94ths: a "medium" sheet harder than medium now allows
+    params, seed = parse_sheet_id("11PVR6TRH")
+    new = generate(replace(params, version=2), seed)  # the same seed today draws again until within
+    assert key_stats(new)[0] <= KEY_BOUNDS["medium"].denominator[1] and canonical(new) != canonical(old)
+    sid = sheet_id(make_params(), 7000)
+    assert sid.startswith("2") and parse_sheet_id(sid)[0].version == 2
+
+
+def _key_bounds_hold(seeds: range) -> None:
+    medians = []
+    for level in DIFFICULTIES:
+        bounds = KEY_BOUNDS[level]
+        dens = []
+        for mask, heads in (("none", 1), ("causal", 1), ("none", 2)):
+            params = make_params(difficulty=level, mask=mask, heads=heads)
+            for seed in seeds:
+                den, num, sums = key_stats(generate(params, seed))
+                assert bounds.denominator[0] <= den <= bounds.denominator[1], (level, seed, den)
+                assert num <= bounds.numerator and sums <= bounds.sums_denominator, (level, seed, num, sums)
+                dens.append(den)
+        medians.append(sorted(dens)[len(dens) // 2])
+    assert medians == sorted(set(medians)), medians  # easy below medium below hard, as typically drawn
+
+
+def test_key_bounds_hold_for_every_seed() -> None:
+    _key_bounds_hold(range(60))
+
+
+@given(params=params_strategy.filter(lambda p: p.approx), seed=st.integers(0, 10**9))
+@settings(max_examples=80, deadline=None)
+def test_the_generators_quick_key_stats_are_the_walks(params: Params, seed: int) -> None:
+    problem = generate(params, seed)
+    assert quick_key_stats(problem) == key_stats(problem)
+
+
+@pytest.mark.slow
+def test_key_bounds_hold_for_a_thousand_seeds_per_difficulty() -> None:
+    _key_bounds_hold(range(1000))
+
+
+def test_key_bounds_are_ordered_and_the_classic_is_medium() -> None:
+    from bythand.problem import load_example
+
+    easy, medium, hard = (KEY_BOUNDS[level] for level in DIFFICULTIES)
+    assert easy.denominator < medium.denominator < hard.denominator  # both ends rise
+    assert easy.numerator < medium.numerator < hard.numerator
+    assert easy.sums_denominator < medium.sums_denominator < hard.sums_denominator
+    den, num, sums = key_stats(load_example("self-attention-6x4"))
+    assert (den, num, sums) == (46, 180, 3)
+    assert medium.denominator[0] <= den <= medium.denominator[1] and num <= medium.numerator
+    assert sums <= medium.sums_denominator
+    assert DEFAULT_SIZES["medium"] == DEFAULT_SIZES["hard"] == (4, 6, 3, 3)  # hard: harder numbers, one page

@@ -26,7 +26,7 @@ from test_cli import strict_json
 
 F = Fraction
 STEPS = ("Q", "K", "V", "KT", "S", "scaled", "E", "sums", "A", "Z")
-ADA, BOB, CY = "11PVR6TRH", "11PVR6TSF", "11PVR6TTD"  # --random --seed 7: the first three sheets
+ADA, BOB, CY = "21PVR6TRT", "21PVR6TSR", "21PVR6TTP"  # --random --seed 7: the first three sheets
 
 
 def cell_text(v: Any) -> str:
@@ -288,7 +288,7 @@ def test_sub_folders_are_graded_and_files_that_are_not_answers_are_named(cli: Ru
     )
     skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
     assert skipped == [
-        f"Skipped {folder / 'notes.txt'}: not an answers file (.toml, .json)",
+        f"Skipped {folder / 'notes.txt'}: not an answers file (.toml, .json, .xlsx)",
         f"Skipped {folder / 'p.toml'}: a problem file, not answers",
         f"Skipped {folder / 'report.json'}: a bythand check report (--format json), not answers",
     ]
@@ -471,7 +471,8 @@ def test_templates_prefill_masked_cells_and_filled_steps(cli: Runner, tmp_path: 
         "A",
         "Z",
     ]  # the printed steps are not graded
-    assert data["steps"]["scaled"]["correct"] == 6 and data["steps"]["scaled"]["blank"] == 10
+    # the 6 masked cells are printed, so they earn nothing
+    assert data["steps"]["scaled"]["correct"] == 0 and data["steps"]["scaled"]["blank"] == 10
 
 
 def test_template_records_heads_and_the_problem(cli: Runner, tmp_path: Path) -> None:
@@ -511,7 +512,7 @@ def test_templates_from_a_manifest_carry_each_name(cli: Runner, roster_class: Pa
     out = roster_class / "t"
     manifest = roster_class / "sheets" / "manifest.csv"
     assert cli("check", "--template", "--roster", str(manifest), "-o", f"{out}/").code == 0
-    assert 'name = "Bob"\nsheet = "11PVR6TSF"' in (out / f"{BOB}.toml").read_text(encoding="utf-8")
+    assert 'name = "Bob"\nsheet = "21PVR6TSR"' in (out / f"{BOB}.toml").read_text(encoding="utf-8")
 
 
 # 8. The README's command as written
@@ -604,7 +605,7 @@ def test_the_grade_is_the_same_from_toml_json_or_the_template(
 
 
 def test_loaders_are_chosen_by_suffix_and_grade_files_uses_them(tmp_path: Path) -> None:
-    assert set(LOADERS) == {".toml", ".json"}
+    assert set(LOADERS) == {".toml", ".json", ".xlsx"}
     toml = write(tmp_path / "a.toml", answers_text(ADA, "Ada"))
     results = grade_files([toml], None, Rules())
     assert results[0].reference == f"sheet {ADA}"

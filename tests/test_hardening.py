@@ -30,6 +30,7 @@ def write(folder: Path, name: str, data: str | bytes) -> Path:
 
 # Start-up: each command loads only what it needs (the timings themselves are in benchmarks/)
 
+XLSX = ("openpyxl", "xlsxwriter", "bythand.render.xlsx", "bythand.xlsx_answers")  # only for workbooks
 LOADED_BY = (
     "import sys\nfrom bythand.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
     "print(' '.join(sorted(sys.modules)))"
@@ -39,7 +40,7 @@ LOADED_BY = (
 @pytest.mark.parametrize(
     ("args", "never"),
     [
-        (["--help"], {"numpy", "rich", "typst"}),
+        (["--help"], {"numpy", "rich", "typst", "textual", "textual_serve", *XLSX}),
         (
             ["run"],
             {
@@ -49,22 +50,25 @@ LOADED_BY = (
                 "tempfile",
                 "bythand.explain",
                 "bythand.check",
+                "textual",
+                "textual_serve",
+                "bythand.practice",
                 "bythand.answers",
                 "bythand.roster",
+                *XLSX,
             },
         ),
-        (["check", "--help"], {"typst", "numpy", "bythand.check", "bythand.roster"}),
-        (["check", "--template"], {"typst", "rich", "openpyxl"}),
+        (["check", "--help"], {"typst", "numpy", "bythand.check", "bythand.roster", *XLSX}),
+        (["check", "--template"], {"typst", "rich", *XLSX}),
         (
             ["worksheet", "--random", "-f", "typ", "-o", "/dev/null/x.typ"],
-            {"typst", "bythand.check", "bythand.roster"},
+            {"typst", "bythand.check", "bythand.roster", *XLSX},
         ),
-        (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal"}),
-        (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal"}),
+        (["run", "-f", "json"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
+        (["run", "-f", "markdown", "--show-work"], {"typst", "rich", "bythand.render.terminal", *XLSX}),
         (["run", "-f", "numpy"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.frameworks"}),
         (["run", "-f", "pytorch"], {"torch", "typst", "rich", "bythand.render.terminal", "bythand.explain"}),
-        (["worksheet", "--help"], {"typst", "numpy"}),
-        (["examples"], {"typst"}),
+        (["--help"], {"numpy", "rich", "typst", "textual", "textual_serve", *XLSX}),
     ],
 )
 def test_a_command_loads_only_what_it_needs(args: list[str], never: set[str]) -> None:
@@ -73,6 +77,17 @@ def test_a_command_loads_only_what_it_needs(args: list[str], never: set[str]) ->
     )
     loaded = set(done.stdout.split("\n")[-2].split())
     assert "bythand.cli" in loaded and not never & loaded, never & loaded
+
+
+def test_the_practice_model_never_loads_textual() -> None:
+    """The model, storage and grading of practice are plain Python; only the app imports Textual."""
+    code = (
+        "import sys\nimport bythand.practice.model, bythand.practice.storage, bythand.practice.geometry\n"
+        "import bythand.practice.grading, bythand.practice.hints\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('textual', 'rich'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "[]"
 
 
 # Named bad inputs

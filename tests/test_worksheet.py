@@ -39,7 +39,10 @@ def cell_words(trace: Trace, name: str, i: int) -> str:
 def test_classic_sheet_and_key(cli: Runner, tmp_path: Path) -> None:
     result = cli("worksheet", "--key", "-o", str(tmp_path / "classic.pdf"))
     assert result.code == 0, result.err
-    assert result.out == f"Wrote {tmp_path / 'classic.pdf'}, {tmp_path / 'classic-key.pdf'}\n"
+    assert result.out == (
+        f"Wrote {tmp_path / 'classic.pdf'}, {tmp_path / 'classic-key.pdf'}\n"
+        "Pages: classic.pdf (1 page), classic-key.pdf (1 page)\n"
+    )
     sheet = pdf_text(tmp_path / "classic.pdf")
     key = pdf_text(tmp_path / "classic-key.pdf")
     assert len(sheet) == 1 and len(key) == 1  # the classic 6×4 problem fits on one page
@@ -120,25 +123,17 @@ def test_fill_prefills_the_steps_asked_for(tmp_path: Path) -> None:
     with pytest.raises(BythandError, match="--fill: unknown step 'W'"):
         ws.parse_fill("Q,W")
     assert ws.parse_fill("2,8") == {"Q", "K", "V", "A"}
-
-
-@pytest.mark.parametrize("paper", ["a4", "us-letter"])
-def test_the_largest_sheets_stay_on_the_paper(paper: str) -> None:
-    from bythand.generate import generate, make_params
-
-    width, height = ws.PAPERS[paper]
-    inner_w, inner_h = width - 2 * ws.MARGIN, height - 2 * ws.MARGIN - ws.FOOTER
-    for params in (
-        make_params(tokens=8, dim=8, dk=8, dv=8, difficulty="hard"),
-        make_params(tokens=8, dim=8, dk=4, dv=4, heads=4, mask="causal"),
+    assert ws.parse_fill("2-4") == ws.parse_fill("2,3,4") == {"Q", "K", "V", "KT", "S"}  # as run --step
+    assert ws.parse_fill("2-5, A") == {"Q", "K", "V", "KT", "S", "scaled", "A"}
+    # a worked step that is an entry-by-entry function of the one before would give that one away
+    with pytest.raises(
+        BythandError, match=r"--fill: step 5 \(scaled\) worked gives step 4 \(S\) away; fill 4 too"
     ):
-        pages = ws.layout(walk(generate(params, 1)), key=True, fill=frozenset(), paper=paper)
-        assert len(pages) >= 2  # bigger problems flow onto more pages ...
-        for page in pages:
-            for box in page:  # ... and never off the paper
-                assert box["x"] >= 0 and box["x"] + box["w"] <= inner_w + 1e-6
-                h = box["th"] + box["hh"] + box["ch"] * len(box["rows"])
-                assert box["y"] + h <= inner_h + 1e-6
+        ws.parse_fill("2,5")
+    with pytest.raises(BythandError, match=r"step 6 \(E\) worked gives step 5 \(scaled\) away"):
+        ws.parse_fill("2-4,6")
+    with pytest.raises(BythandError, match="unknown step '5-2'"):
+        ws.parse_fill("5-2")
 
 
 def test_committed_worksheets_are_fresh(cli: Runner, tmp_path: Path) -> None:
@@ -201,7 +196,7 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
             "Error: --sheet: the id fixes the method; leave out --approx, --no-approx and --mask\n",
         ),
         (["--paper", "a3"], "Error: --paper: unknown paper 'a3' (choose a4 or us-letter)\n"),
-        (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ)\n"),
+        (["--format", "docx"], "Error: --format: unknown value 'docx' (choose pdf, png, svg, typ, xlsx)\n"),
         (["-o", "s.png", "--format", "pdf"], "Error: -o s.png: the name says png, but --format says pdf\n"),
         (
             ["--random", "-o", "no-such-folder/sheets/"],  # DIR/ is made, but only in a folder that exists
@@ -210,7 +205,7 @@ def test_examples_command_and_run_example(cli: Runner) -> None:
         (
             ["--fill", "Q,W"],
             "Error: --fill: unknown step 'W' (choose from Q, K, V, KT, S, scaled, E, sums, A, "
-            "Z, concat, O, or step numbers 2 to 11)\n",
+            "Z, concat, O, step numbers 2 to 11, or a range 2-4)\n",
         ),
     ],
 )
@@ -243,6 +238,65 @@ def test_a_long_title_is_shortened_to_two_header_lines() -> None:
 def test_key_only_goes_to_the_name_given(cli: Runner, tmp_path: Path) -> None:
     target = tmp_path / "key.pdf"
     result = cli("worksheet", "--key-only", "-o", str(target))
-    assert (result.code, result.out) == (0, f"Wrote {target}\n")
+    assert (result.code, result.out) == (0, f"Wrote {target}\nPages: key.pdf (1 page)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pdf"]
     assert "ANSWER KEY" in pypdf.PdfReader(target).pages[0].extract_text()
+
+
+def test_rows_problems_are_drawn_in_rows(cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / "rows.pdf"
+    result = cli("worksheet", "--example", "masked-6x4", "--convention", "rows", "--key", "-o", str(out))
+    assert result.code == 0, result.err
+    key = " ".join(pdf_text(tmp_path / "rows-key.pdf")[0].split())
+    assert "Tokens are rows." in key and "Tokens are columns" not in key
+    assert "bythand check --template --example masked-6x4 --convention rows -o answers.toml" in key
+    template = cli("check", "--template", "--example", "masked-6x4", "--convention", "rows", "-o",
+                   str(tmp_path / "answers.toml"))  # fmt: skip
+    assert template.code == 0, template.err  # the check line's template reads the answers in rows
+    assert 'convention = "rows"' in (tmp_path / "answers.toml").read_text(encoding="utf-8")
+    trace = walk(builtin_example().in_convention("rows"))
+    lines = pdf_text(tmp_path / "rows-key.pdf")[0].splitlines()
+    assert cell_words(trace, "Q", 0) in lines  # q1's row: the token's query across, as X·W_Q gives it
+    rand = cli(
+        "worksheet",
+        "--random",
+        "--seed",
+        "4",
+        "--convention",
+        "rows",
+        "-f",
+        "typ",
+        "-o",
+        str(tmp_path / "r.typ"),
+    )
+    assert rand.code == 0, rand.err
+    assert "--convention rows -o answers.toml" in (tmp_path / "r.typ").read_text(encoding="utf-8")
+    bad = cli("worksheet", "--convention", "diagonal")
+    assert (bad.code, bad.err) == (
+        2,
+        "Error: --convention: unknown convention 'diagonal' (choose columns or rows)\n",
+    )
+
+
+def test_interleaved_keys_and_images_named_by_sheet_id(cli: Runner, tmp_path: Path) -> None:
+    out = tmp_path / "class.pdf"
+    result = cli(
+        "worksheet", "--random", "--count", "3", "--seed", "7", "--key", "interleave", "-o", str(out)
+    )
+    assert result.code == 0, result.err
+    assert result.out == f"Wrote {out}\nPages: class.pdf (6 pages)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.pdf"]
+    pages = pdf_text(out)
+    ids = [
+        next(line for line in page.splitlines() if line.startswith("bythand · sheet")).split()[3]
+        for page in pages
+    ]
+    assert ids[0::2] == ids[1::2] and len(set(ids)) == 3  # each sheet, then its own key
+    assert ["ANSWER KEY" in page for page in pages] == [False, True] * 3
+    png = cli("worksheet", "--random", "--count", "2", "--seed", "7", "--key", "-o", str(tmp_path / "s.png"))
+    assert png.code == 0, png.err
+    names = sorted(p.name for p in tmp_path.glob("s-*.png"))
+    assert names == sorted(
+        [f"s-{ids[0]}.png", f"s-{ids[0]}-key.png", f"s-{ids[2]}.png", f"s-{ids[2]}-key.png"]
+    )
+    assert all((tmp_path / n).read_bytes().startswith(b"\x89PNG") for n in names)

@@ -22,6 +22,7 @@ COMMANDS = {
     "worksheet": "worksheet",
     "new": "examples",
     "check": "check",
+    "practice": "practice",
 }
 
 

@@ -48,8 +48,8 @@ def check(
         list[Path] | None,
         typer.Argument(
             metavar="[PROBLEM] ANSWERS...",
-            help="Answers files (.toml or .json) or folders of them; a problem file first, if the answers "
-            "do not name theirs (else the built-in example).",
+            help="Answers files (.toml, .json or .xlsx) or folders of them; a problem file first, if the "
+            "answers do not name theirs (else the built-in example).",
             show_default=False,
         ),
     ] = None,

@@ -73,7 +73,8 @@ def run(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="terminal, plain, json, markdown, latex, html, svg, csv, or a script: numpy or pytorch.",
+            help="terminal, plain, json, markdown, latex, html, svg, csv, xlsx (a live workbook), "
+            "or a script: numpy or pytorch.",
             rich_help_panel=DISPLAY_PANEL,
         ),
     ] = "terminal",
@@ -97,7 +98,7 @@ def run(
     ] = False,
 ) -> None:
     """Work the nine steps of self-attention and show every matrix."""
-    fmt = "terminal" if output_format == "rich" else choice(output_format, FORMATS, "--format")
+    fmt = "terminal" if output_format == "rich" else choice(output_format, (*FORMATS, "xlsx"), "--format")
     mode = cast("NumberMode", choice(numbers, NUMBER_MODES, "--numbers"))
     places, split = int_options(precision, heads)
     steps = parse_steps(step) if step is not None else None
@@ -116,6 +117,9 @@ def run(
             f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
             f"{SHOW_WORK_FORMATS[-1]} formats, not in {fmt}"
         )
+    if fmt == "xlsx":
+        _write_live(trace, output, force, steps)
+        return
     if output is not None or fmt not in ("terminal", "plain"):
         text = formatted(trace, fmt, steps, mode, places, full, show_work)
         if output is None:
@@ -183,3 +187,17 @@ def formatted(
         trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full,
         show_work=show_work,
     )  # fmt: skip
+
+
+def _write_live(trace: Trace, output: Path | None, force: bool, steps: list[int] | None) -> None:
+    """--format xlsx: the trace as a live workbook of formulas, written to -o FILE.xlsx."""
+    if output is None:
+        raise ProblemError("--format xlsx writes a workbook; give -o FILE.xlsx")
+    if output.suffix.lower() != ".xlsx":
+        raise ProblemError(f"-o {output}: a workbook is written as .xlsx (-o {output.with_suffix('.xlsx')})")
+    if steps is not None:
+        raise ProblemError("--step: a live workbook holds every step (its formulas need them all)")
+    from ..render.xlsx import live_workbook
+
+    write_atomic(output, live_workbook(trace, trace.problem.source), force)
+    print(f"Wrote {output} (a live workbook: edit a given and every step recomputes)")

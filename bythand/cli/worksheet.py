@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+
+import typer
 
 from ..errors import ProblemError
-from .common import METHOD_PANEL, ProblemArg, app, check_writable, choice, opt, write_atomic
+from .common import METHOD_PANEL, app, check_writable, choice, opt, write_atomic
 
 if TYPE_CHECKING:
     from ..render.worksheet import OutputFormat
@@ -20,7 +22,14 @@ SOURCE_PANEL, RANDOM_PANEL, OUTPUT_PANEL = "Problem", "Random sheets (with --ran
 
 @app.command()
 def worksheet(
-    problem: ProblemArg = None,
+    problem: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PROBLEM]",
+            help="A problem file (.toml or .json); the built-in example if left out.",
+            show_default=False,
+        ),
+    ] = None,
     example: Annotated[
         str | None, opt("A ready problem (see: bythand examples).", SOURCE_PANEL, "NAME")
     ] = None,
@@ -53,15 +62,30 @@ def worksheet(
     ] = None,
     mask: Annotated[str | None, opt("none, or causal.", METHOD_PANEL, "NAME")] = None,
     key: Annotated[
-        bool, opt("Also write the answer key (FILE-key.pdf).", OUTPUT_PANEL, None, "--key")
+        bool,
+        opt(
+            "Also write the answer key (FILE-key.pdf); --key interleave puts each sheet's key right "
+            "after it in the one file.",
+            OUTPUT_PANEL,
+            None,
+            "--key",
+        ),
     ] = False,
     key_only: Annotated[bool, opt("Write only the answer key.", OUTPUT_PANEL, None, "--key-only")] = False,
     fill: Annotated[
-        str | None, opt("Print these steps already worked: Q,K,V or 2,5.", OUTPUT_PANEL, "STEPS")
+        str | None, opt("Print these steps already worked: Q,K,V, 2,4 or 2-4.", OUTPUT_PANEL, "STEPS")
+    ] = None,
+    convention: Annotated[
+        str | None,
+        opt(
+            "Draw tokens as columns (by hand) or rows (as in PyTorch); default: the problem's own.",
+            OUTPUT_PANEL,
+            "NAME",
+        ),
     ] = None,
     paper: Annotated[str, opt("a4 or us-letter (default a4).", OUTPUT_PANEL, "SIZE")] = "a4",
     output_format: Annotated[
-        str | None, opt("pdf, png, svg or typ (the typst source).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
+        str | None, opt("pdf, png, svg, typ or xlsx (a workbook).", OUTPUT_PANEL, "FORMAT", "--format", "-f")
     ] = None,
     output: Annotated[
         str | None,
@@ -75,28 +99,43 @@ def worksheet(
     ] = None,
     force: Annotated[bool, opt("Overwrite files that exist.", OUTPUT_PANEL, None, "--force")] = False,
 ) -> None:
-    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG or typst source)."""
+    """Print worksheets and answer keys in the by-hand layout (PDF, PNG, SVG, typst or xlsx)."""
     from ..render import worksheet as ws
 
+    # `--key interleave`: --key is a flag, so the word arrives among the positional arguments
+    words = list(problem or [])
+    interleave = key and Path("interleave") in words
+    if interleave:
+        words.remove(Path("interleave"))
+    if len(words) > 1:
+        raise ProblemError(f"give one PROBLEM file, not {len(words)} ({' '.join(map(str, words))})")
+    problem_path = words[0] if words else None
     students = _roster(roster, random, count) if roster is not None else None
     params = ws.random_params(random, count, seed, tokens, dim, dk, dv, difficulty, heads, approx, mask)
     fills = ws.parse_fill(fill)
+    method = (None, None) if random else (approx, mask)  # a random sheet's id fixes its method
     sheets = ws.build_sheets(
-        problem,
+        problem_path,
         example,
         sheet,
         params,
         seed,
         len(students) if students is not None else count,
-        None if random else approx,
-        None if random else mask,
-        fill,
+        *method,
+        fill=fill,
+        convention=convention,
     )
     if students is not None:  # each student's name on their own sheet
         sheets = [replace(s, student=st.name) for s, st in zip(sheets, students, strict=True)]
     fmt, target, per_sheet = _worksheet_target(output, output_format, sheets)
-    docs = ws.plan(sheets, target, per_sheet, key or key_only, key_only, named=output is not None)
-    paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
+    docs = ws.plan(
+        sheets, target, per_sheet, key or key_only, key_only, named=output is not None,
+        interleave=bool(interleave), fmt=fmt,
+    )  # fmt: skip
+    if fmt == "xlsx":
+        paths = _workbook_paths(docs)
+    else:
+        paths = [p for doc in docs for p in ws.file_names(doc, fmt, paper, fills)]
     manifest: tuple[Path, str] | None = None
     if students is not None:
         manifest = _manifest(students, sheets, docs, fmt, paper, fills, target, per_sheet)
@@ -105,18 +144,28 @@ def worksheet(
     if not new_folder:  # in a folder made now, nothing can be in the way
         for path in paths:  # refuse before compiling anything: all the files or none
             check_writable(path, force)
-    files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]  # compile all, then write
+    if fmt == "xlsx":
+        files = _workbooks(docs, fills, paper, problem_path, sheet is None and not random)
+    else:  # compile all, then write
+        files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]
     if manifest is not None:
         files.append((manifest[0], manifest[1].encode("utf-8")))
     if new_folder:
         target.mkdir()
     for path, content in files:
         write_atomic(path, content, force)
+    if fmt == "pdf":  # a class set's printing cost, known before it is printed
+        pages = [ws.page_count(doc, paper) for doc in docs]
+        named = [f"{doc.path.name}.pdf ({n} page{'s' if n != 1 else ''})"
+                 for doc, n in zip(docs, pages, strict=True)]  # fmt: skip
     print(
         f"Wrote {', '.join(str(p) for p in paths)}"
         if len(paths) <= 4
         else f"Wrote {len(paths)} files: {paths[0]} ... {paths[-1]}"
     )
+    if fmt == "pdf":
+        total = f"{sum(pages)} in {len(docs)} files"
+        print(f"Pages: {', '.join(named) if len(named) <= 4 else total}")
 
 
 def _roster(path: Path, random: bool, count: int | None) -> list[Student]:
@@ -138,7 +187,7 @@ def _manifest(
     students: list[Student],
     sheets: list[Any],
     docs: list[Any],
-    fmt: OutputFormat,
+    fmt: OutputFormat | Literal["xlsx"],
     paper: str,
     fills: frozenset[str],
     target: Path,
@@ -151,7 +200,11 @@ def _manifest(
     where: dict[str, str] = {}
     for doc in docs:
         if not doc.key:
-            first = ws.file_names(doc, fmt, paper, fills)[0]
+            first = (
+                doc.path.with_name(f"{doc.path.name}.xlsx")
+                if fmt == "xlsx"
+                else ws.file_names(doc, fmt, paper, fills)[0]
+            )
             for s in doc.sheets:
                 where[s.sheet_id] = first.name  # the manifest sits beside the files it names
     rows = [
@@ -164,9 +217,11 @@ def _manifest(
 
 def _worksheet_target(
     output: str | None, output_format: str | None, sheets: list[Any]
-) -> tuple[OutputFormat, Path, bool]:
+) -> tuple[OutputFormat | Literal["xlsx"], Path, bool]:
     """(format, path without suffix, one file per sheet?) from -o and --format."""
-    from ..render.worksheet import FORMATS
+    from ..render.worksheet import FORMATS as PRINTED
+
+    FORMATS = (*PRINTED, "xlsx")  # the printed formats and the workbook
 
     fmt = cast("OutputFormat | None", choice(output_format, FORMATS, "--format") if output_format else None)
     if output is None:
@@ -187,3 +242,39 @@ def _worksheet_target(
     if suffix:  # z.docx would silently become z.docx.pdf
         raise ProblemError(f"-o {output}: worksheets are written as {', '.join(FORMATS)}, not .{suffix}")
     return fmt or "pdf", path, False
+
+
+def _workbook_paths(docs: list[Any]) -> list[Path]:
+    """--format xlsx: one workbook per document, and a document per sheet."""
+    if any(doc.interleave for doc in docs):
+        raise ProblemError("--key interleave puts keys inside a PDF; for workbooks use --key (ID-key.xlsx)")
+    for doc in docs:
+        if len(doc.sheets) > 1:
+            raise ProblemError(
+                f"{doc.path}.xlsx: a workbook holds one sheet; give -o DIR/ for one workbook per sheet"
+            )
+    return [doc.path.with_name(f"{doc.path.name}.xlsx") for doc in docs]
+
+
+def _workbooks(
+    docs: list[Any], fills: frozenset[str], paper: str, problem: Path | None, example: bool
+) -> list[tuple[Path, bytes]]:
+    """The workbook of each sheet (and key), each recording the problem it holds for check."""
+    from ..render.xlsx import worksheet_workbook
+
+    out = []
+    for doc, path in zip(docs, _workbook_paths(docs), strict=True):
+        (s,) = doc.sheets
+        reference = (
+            ("problem", os.path.relpath(problem, path.parent))
+            if problem is not None
+            else ("example", s.sheet_id)
+            if example
+            else ("sheet", s.sheet_id)
+        )
+        check_line = f"bythand check {path.name}"
+        content = worksheet_workbook(
+            s.trace, s.sheet_id, reference, check_line, doc.key, fills, paper, s.student
+        )
+        out.append((path, content))
+    return out
