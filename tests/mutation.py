@@ -82,10 +82,10 @@ def main() -> None:
         return
     if not metas():  # mutmut writes the mutants on its first run: try one to have them all listed
         mutmut(["bythand.numbers.x_cell__mutmut_1"], args.children)
-    rng = random.Random(args.seed)
     chosen = []
     for module, codes in metas().items():
         names = sorted(codes)
+        rng = random.Random(f"{args.seed}:{module}")  # one module's change leaves the others' samples alone
         chosen += names if module in args.full else rng.sample(names, min(args.sample, len(names)))
     todo = chosen
     if args.open:  # after adding tests: try again what survived or never ran, keep the kills
