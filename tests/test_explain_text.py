@@ -7,16 +7,19 @@ checked against the independent reference in tests/test_explain.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_code import IDS
+from test_embed import words
 
 from bythand import Problem, builtin_example, walk
 from bythand.check import check, parse_answers_text
 from bythand.explain import explain
 from bythand.numbers import cell
-from bythand.problem import Options
+from bythand.problem import Convention, Options, parse_problem_text
 
 from conftest import Runner
 from student import toml, work
@@ -34,6 +37,8 @@ def small() -> Problem:
         options=Options(scale="sqrt", exp="e"),
     )
 
+
+SHEET = "11PVR6TRH"  # pinned in test_generate.py to its problem
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {
     "classic-rows": lambda: builtin_example().in_convention("rows"),
@@ -249,3 +254,58 @@ def test_check_shows_the_work_of_a_wrong_cell() -> None:
         "E[2,1] = 3^scaled[2,1] = 3^3 = 27",
         "(worked from your own scaled; from the true values it is 9)",
     )
+
+
+@pytest.mark.parametrize(
+    ("convention", "cell", "line"),
+    [
+        ("columns", "X[2,3]", 'X[2,3] = e("poem")[2] + P[2,3] = 1 + (-0.42) ≈ 0.58'),
+        ("rows", "X[3,2]", 'X[3,2] = e("poem")[2] + P[3,2] = 1 + (-0.42) ≈ 0.58'),
+        ("rows", "X[1,2]", 'X[1,2] = e("Write")[2] + P[1,2] = 0 + 1 = 1'),
+        (
+            "rows",
+            "P[3,2]",
+            "P[3,2] = cos(2 / 100^(0/4)) ≈ -0.42 (pos = 2; feature 2 is 2i+1 = 1, counting from 0, so cos)",
+        ),
+        (
+            "columns",
+            "P[3,2]",
+            "P[3,2] = sin(1 / 100^(2/4)) ≈ 0.10 (pos = 1; feature 3 is 2i = 2, counting from 0, so sin)",
+        ),
+        ("rows", "embed[2,2]", 'embed[2,2] = e("a")[2] = 2 (given: from the embeddings table)'),
+    ],
+)
+def test_explain_step_0(convention: Convention, cell: str, line: str) -> None:
+    done = explain(walk(words(convention)), cell)
+    assert done.lines == (line,)
+
+
+def test_explained_fractions_are_bracketed(cli: Runner) -> None:
+    assert cli("explain", "A[3,1]").out == "A[3,1] = E[3,1] / sums[1] = (1/3) / (46/3) = 1/46\n"
+
+
+def test_explain_takes_examples_and_sheets(cli: Runner) -> None:
+    result = cli("explain", "scaled[2,1]", "--example", "masked-6x4")
+    assert result.code == 0, result.err
+    assert result.out == "scaled[2,1] = −∞: key 2 comes after query 1, so the causal mask hides it\n"
+    assert cli("explain", "Q[1,1]", "--sheet", SHEET).code == 0
+
+
+def test_embed_explanations_name_the_token() -> None:
+    trace = walk(parse_problem_text(IDS, "ids.toml", "toml"))
+    assert "e(#2)" in explain(trace, "X[1,1]").text
+
+
+def test_explain_as_json_lines(cli: Runner) -> None:
+    data = json.loads(cli("explain", "A[2,1]", "-f", "json").out)
+    assert data["lines"] == ["A[2,1] = E[2,1] / sums[1] = 9 / (46/3) = 27/46"]
+
+
+def test_check_work_lines_from_true_and_from_own_numbers(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    blank = ', ["?", "?", "?", "?"]' * 3
+    path.write_text(f'A = [[0.2, "9/28", "9/22", "1/12"]{blank}]\n', encoding="utf-8")
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / (46/3) = 9/46" in cli("check", str(path), "-f", "plain").out
+    path.write_text(f'sums = [11, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n',
+                    encoding="utf-8")  # fmt: skip
+    assert "A[1,1] = E[1,1] / sums[1] = 3 / 11 = 3/11" in cli("check", str(path), "-f", "plain").out
