@@ -5,6 +5,7 @@
     python tests/mutation.py --sample 40 --full numbers   # numbers whole, the others sampled
     python tests/mutation.py --report       # only print the scores of what has been run so far
     python tests/mutation.py --sample 60 --open   # after adding tests: rerun only the sample's survivors
+    python tests/mutation.py --fresh --sample 60  # after a merge: start over (see tests/README.md)
 
 mutmut's configuration (the modules, the fast tests each mutant is tried against) is in pyproject.toml
 under [tool.mutmut]; its work lives in mutants/ (ignored by git). `mutmut browse` shows each survivor.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -72,10 +74,13 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=2, help="mutants tried at once (cores)")
     parser.add_argument("--report", action="store_true", help="print the scores so far; run nothing")
     parser.add_argument("--open", action="store_true", help="rerun only the chosen mutants not yet killed")
+    parser.add_argument("--fresh", action="store_true", help="start over: delete mutants/ first")
     args = parser.parse_args()
     if args.report:
         report()
         return
+    if args.fresh:  # after a merge: mutmut's change detection can miss a file the merge changed
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     if not args.sample:
         mutmut([], args.children)
         report()
