@@ -152,3 +152,11 @@ def test_the_output_cross_steps_and_place() -> None:
     assert (concat.step, concat.top, concat.left) == (10, top + GAP, left + GAP)
     with_wo = layout(walk(two_heads()))
     assert with_wo.item("O").step == 11 and with_wo.item("concat").step == 10
+
+
+def test_one_head_is_no_numbered_head() -> None:
+    """Items of a one-head problem belong to no numbered head; with two heads, to head 1 or 2."""
+    one = layout(walk(load_example("self-attention-6x4")))
+    assert {it.head for it in one.items()} == {None}
+    two = layout(walk(two_heads()))
+    assert {it.head for it in two.items() if it.name.startswith("h2.")} == {2}
