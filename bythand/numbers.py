@@ -33,6 +33,7 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     if isinstance(value, int):
         return Fraction(value), False
     if isinstance(value, float):
+        value = float(value)  # np.float64 is a float too, but its repr ("np.float64(0.5)") is not a number
         if not math.isfinite(value):
             raise NumberError(f"{value} is not allowed (only finite numbers)")
         frac = Fraction(repr(value))  # the decimal as written, not its binary approximation
