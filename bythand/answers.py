@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +19,13 @@ from typing import Literal
 
 from .errors import BythandError
 from .numbers import NumberError, parse_number
-from .problem import _read_text, check_convention, check_exp, check_mask, check_scale, suggest
+from .problem import _read_text, check_convention, check_exp, check_mask, check_scale, suggest, unreadable
 from .walk import MASKED
 
 META_KEYS = ("name", "problem", "sheet", "example")
 BLANKS = ("?", "")
 MINUS_INFINITY = ("-inf", "−inf", "-∞", "−∞", "-infinity", "−infinity")
+FLOAT_MAX = Fraction(sys.float_info.max)
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "heads")
 MAX_HEADS = 64
 
@@ -105,6 +107,8 @@ def parse_cell(value: object, where: str) -> Written:
         number, decimal = parse_number(text)
     except NumberError as exc:
         return Unreadable(text, str(exc))
+    if abs(number) > FLOAT_MAX:  # 1e399 is exact, but nothing can be worked with it
+        return Unreadable(text, f"{text} is beyond the floating-point range (at most about 1.8e308)")
     places = None
     if decimal and "/" not in text:
         try:
@@ -232,6 +236,8 @@ def parse_toml(text: str, path: str) -> Answers:
         data = tomllib.loads(text, parse_float=str)
     except tomllib.TOMLDecodeError as exc:
         raise AnswersError(f"{path}: TOML syntax error: {exc}{_fraction_hint(text)}") from None
+    except (ValueError, RecursionError) as exc:  # nested too deeply, or an integer too long to convert
+        raise AnswersError(f"{path}: {unreadable(exc)}") from None
     return parse_answers(data, path)
 
 
@@ -247,6 +253,8 @@ def parse_json(text: str, path: str) -> Answers:
         raise AnswersError(
             f"{path}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # nested too deeply, or an integer too long to convert
+        raise AnswersError(f"{path}: {unreadable(exc)}") from None
     return parse_answers(data, path)
 
 
@@ -257,12 +265,12 @@ def parse_answers_text(text: str, path: str, kind: str) -> Answers:
 
 def load_toml(path: Path) -> Answers:
     """Read a TOML answers file."""
-    return parse_toml(_read_text(path), str(path))
+    return parse_toml(_read_text(path, "answers files"), str(path))
 
 
 def load_json(path: Path) -> Answers:
     """Read a JSON answers file."""
-    return parse_json(_read_text(path), str(path))
+    return parse_json(_read_text(path, "answers files"), str(path))
 
 
 def load_xlsx(path: Path) -> Answers:
@@ -288,7 +296,7 @@ def name_in(path: Path) -> str | None:
         return None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except ValueError:  # broken syntax elsewhere: the name line may still be plain to see
+    except (ValueError, RecursionError):  # broken syntax elsewhere: the name line may still be plain to see
         found = re.search(r'^\s*"?name"?\s*[=:]\s*"([^"\n]*)"', text, re.M)
         return (found[1] or None) if found else None
     name = data.get("name") if isinstance(data, dict) else None

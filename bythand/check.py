@@ -181,7 +181,7 @@ def looks_like_problem(path: Path) -> bool:
     try:
         text = _read_text(path)
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (BythandError, ValueError):
+    except (BythandError, ValueError, RecursionError):
         return False
     if not isinstance(data, dict) or not set(data) <= set(PROBLEM_KEYS):
         return False
@@ -199,7 +199,7 @@ def skip_reason(path: Path) -> str | None:
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(_read_text(path))
-        except (BythandError, ValueError):
+        except (BythandError, ValueError, RecursionError):
             return None  # a broken answers file: graded, so its error is named in its row
         if isinstance(data, list) or (isinstance(data, dict) and {"summary", "steps"} & set(data)):
             return "a bythand check report (--format json), not answers"
@@ -471,7 +471,10 @@ def _own(trace: Trace, name: str, used: Mapping[str, Matrix]) -> tuple[Matrix | 
 
 def _workable(m: Matrix) -> bool:
     """False when a matrix worked from written numbers holds NaN or +∞ (a division by a written 0)."""
-    values = to_float(m) if is_exact(m) else m
+    try:
+        values = to_float(m) if is_exact(m) else m
+    except OverflowError:  # exact numbers past the float range: not numbers anyone works by hand
+        return False
     return not bool(np.isnan(values).any() or np.isposinf(values).any())
 
 
@@ -960,3 +963,13 @@ def report_dict(r: Result) -> dict[str, Any]:
             for s in r.steps
         },
     }
+
+
+def template_file_text(text: str, path: str) -> str:
+    """An answers template (TOML text) for a file name: as it is, or the same keys as JSON for .json."""
+    from .problem import json_file_text
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in ("", ".toml", ".json"):
+        raise AnswersError(f"{path}: answers files are .toml or .json, not {suffix}")
+    return json_file_text(tomllib.loads(text)) if suffix == ".json" else text

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 GIVEN_NAMES = ("X", "C", "WQ", "WK", "WV", "WO", "embed", "P")
 PRETTY = {"WQ": "W_Q", "WK": "W_K", "WV": "W_V", "WO": "W_O", "KT": "Kᵀ"}
 MAX_WORK_CELLS = 300  # --show-work explains at most this many cells; past it the output stops being readable
-_INDEX = r"(\d+|[A-Za-z]\d+|Σ)"  # 1-based, or a table label: k1, q2, x3, Σ
+_INDEX = r"([0-9]{1,9}|[A-Za-z][0-9]{1,9}|Σ)"  # 1-based, or a table label: k1, q2, x3, Σ
 _CELL = re.compile(rf"\s*([A-Za-z][\w.]*ᵀ?)\s*\[\s*{_INDEX}\s*(?:,\s*{_INDEX}\s*)?\]\s*")
 
 
@@ -274,7 +274,23 @@ class Operands:
 
 
 def recompute(trace: Trace, name: str, m: Operands) -> Matrix:
-    """A computed matrix worked again by the walk's step functions from the operands `m` gives."""
+    """A computed matrix worked again by the walk's step functions from the operands `m` gives.
+
+    With no override the result is the trace's own matrix, so it is worked once per trace and kept
+    (with the operands it read): --show-work explains each cell without redoing whole matrices."""
+    if m.override:
+        return _recompute(trace, name, m)
+    kept: dict[str, tuple[Matrix, list[str]]] = vars(trace).setdefault("_recomputed", {})
+    if name not in kept:
+        fresh = Operands(trace, {})
+        kept[name] = (_recompute(trace, name, fresh), fresh.read)
+    matrix, read = kept[name]
+    for operand in read:
+        m(operand)  # the same operands recorded, in the same order, as working it again would
+    return matrix
+
+
+def _recompute(trace: Trace, name: str, m: Operands) -> Matrix:
     o, conv = trace.options, trace.options.convention
     p, _, base = name.rpartition(".")
     p += "." if p else ""

@@ -33,6 +33,7 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     if isinstance(value, int):
         return Fraction(value), False
     if isinstance(value, float):
+        value = float(value)  # np.float64 is a float too, but its repr ("np.float64(0.5)") is not a number
         if not math.isfinite(value):
             raise NumberError(f"{value} is not allowed (only finite numbers)")
         frac = Fraction(repr(value))  # the decimal as written, not its binary approximation
@@ -50,18 +51,27 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
             raise NumberError(f"{value!r} divides by zero")
         magnitude = whole + Fraction(part, parts)
         return (-magnitude if mixed[1] == "-" else magnitude), False
-    text = value.strip().replace("−", "-").replace("\u2009", "").replace(" ", "")
+    text = value.strip().replace("−", "-").replace("\u2009", "")  # a thin space groups digits: 1 000
+    text = re.sub(r"\s*/\s*", "/", re.sub(r"^([+-])\s+", r"\1", text))  # "- 1" and "1 / 3" are fine
     if not text:
         raise NumberError("an empty entry is not a number")
+    if len(text) > MAX_DIGITS:
+        # Fraction("1" * 10**6) would take seconds: refuse before it starts
+        raise NumberError(f"{_clip(value)} is too long to work by hand (at most {MAX_DIGITS} characters)")
     lowered = text.lower()
     if any(word in lowered for word in ("nan", "inf")):
         raise NumberError(f"{value!r} is not allowed (only finite numbers)")
-    exponent = re.search(r"e([+-]?\d+)", lowered)
-    if len(text) > MAX_DIGITS or (exponent and abs(int(exponent[1][:6])) > MAX_EXPONENT):
+    if not text.isascii() or not re.fullmatch(r"[0-9+\-./eE]+", text):
+        # a blank inside ("1 2") is two numbers, never glued into 12; ² or ٣ are not the digits 0-9
+        raise NumberError(f"{value!r} is not a number")
+    exponent = re.search(r"e([+-]?[0-9]+)", lowered)
+    if exponent and abs(int(exponent[1])) > MAX_EXPONENT:  # the whole exponent: 1e0000999 is 1e999
         # Fraction("1e999999999") would build a billion-digit integer: refuse before it hangs
-        raise NumberError(f"{value!r} is too long or too large to work by hand (at most 1e±{MAX_EXPONENT})")
+        raise NumberError(f"{value!r} is too large or too small to work by hand (at most 1e±{MAX_EXPONENT})")
     decimal = any(c in text for c in ".eE")
     top, slash, bottom = text.partition("/")
+    if "/" in bottom:
+        raise NumberError(f"{value!r} is not a number")  # 1/2/3: never read as 1/(2/3)
     try:
         num, den = Fraction(top), Fraction(bottom) if slash else Fraction(1)
     except (ValueError, ZeroDivisionError):
@@ -69,6 +79,11 @@ def parse_number(value: object) -> tuple[Fraction, bool]:
     if den == 0:
         raise NumberError(f"{value!r} divides by zero")
     return num / den, decimal
+
+
+def _clip(value: str) -> str:
+    """A long value, shortened for an error line."""
+    return repr(value) if len(value) <= 40 else repr(value[:20] + "…" + value[-8:])
 
 
 def exact_matrix(rows: list[list[Fraction]]) -> Matrix:
@@ -170,3 +185,49 @@ def cell(m: Matrix, i: int, j: int) -> Number:
     """One cell as a Fraction (exact matrix) or a float."""
     v = m[i, j]
     return v if isinstance(v, Fraction) else float(v)
+
+
+def _lcm_of(values: Any) -> int:
+    out = 1
+    for v in values:
+        out = math.lcm(out, v.denominator)
+    return out
+
+
+INT64_SAFE = 2**62  # |a·b| summed over k stays below this: int64 products are exact
+
+
+def matmul(left: Matrix, right: Matrix) -> Matrix:
+    """left · right; exact matrices through whole numbers (no per-cell Fraction arithmetic), same result.
+
+    Each row of `left` and each column of `right` is scaled to integers by its common denominator, the
+    integer product is taken (by int64 when it cannot overflow, else by Python ints), and every cell is
+    divided back once: n² Fractions instead of n³ Fraction multiplications and additions.
+    """
+    fractions = is_exact(left) and is_exact(right)
+    if not fractions or not all(isinstance(v, Fraction) for m in (left, right) for v in m.flat):
+        out: Matrix = left @ right  # floats, or an object matrix holding a float (a student's −∞)
+        return out
+    rows, inner = left.shape
+    cols = right.shape[1]
+    row_den = [_lcm_of(left[i, :]) for i in range(rows)]
+    col_den = [_lcm_of(right[:, j]) for j in range(cols)]
+    a = [[int(v.numerator * (row_den[i] // v.denominator)) for v in left[i, :]] for i in range(rows)]
+    b = [[int(v.numerator * (col_den[j] // v.denominator)) for v in right[:, j]] for j in range(cols)]
+    big_a = max((abs(v) for row in a for v in row), default=0)
+    big_b = max((abs(v) for col in b for v in col), default=0)
+    if big_a * big_b * max(inner, 1) < INT64_SAFE:
+        product = (np.array(a, dtype=np.int64) @ np.array(b, dtype=np.int64).T).tolist()
+    else:  # huge numerators: Python ints, still summed in numpy's C loop rather than by Fraction
+        a_obj = np.empty((rows, inner), dtype=object)
+        b_obj = np.empty((inner, cols), dtype=object)
+        for i, row in enumerate(a):
+            a_obj[i, :] = row
+        for j, col in enumerate(b):
+            b_obj[:, j] = col
+        product = (a_obj @ b_obj).tolist()
+    result = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            result[i, j] = Fraction(int(product[i][j]), row_den[i] * col_den[j])
+    return result

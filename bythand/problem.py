@@ -29,7 +29,10 @@ PROBLEM_KEYS = ("title", "convention", "X", "C", "WQ", "WK", "WV", "heads", "WO"
 OPTION_KEYS = ("convention", "scale", "exp", "mask", "approx")
 EXAMPLE_NAME = "self-attention-6x4"
 EXAMPLES = Path(__file__).parent / "examples"  # the ready problems, shipped inside the package
-MAX_FILE_BYTES = 5_000_000  # a problem worked by hand is tiny; refuse to read a huge file
+MAX_FILE_BYTES = 2_000_000  # a problem worked by hand is tiny; past this TOML alone takes over a second
+MAX_BASE = 1000  # the largest integer base of the exponential
+MAX_SIDE = 2048  # tokens, features or widths: the scores of 2,048 tokens are already 4 million cells
+MAX_HEADS = 64
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,11 @@ def check_scale(value: object, where: str) -> Scale:
 def check_exp(value: object, where: str) -> str:
     """Validate an exponential base: "e" or an integer of at least 2."""
     text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if text == "e" or (re.fullmatch(r"[0-9]+", text) and 2 <= int(text) <= 1000):
+    if text == "e" or (re.fullmatch(r"[0-9]{1,6}", text) and 2 <= int(text) <= MAX_BASE):
         return text if text == "e" else str(int(text))
+    if re.fullmatch(r"[0-9]+", text):
+        shown = text if len(text) <= 12 else f"{text[:6]}…({len(text)} digits)"
+        raise ProblemError(f"{where}: exp {shown} is out of range; an integer base is from 2 to {MAX_BASE}")
     raise ProblemError(f"{where}: unknown exp {value!r} (choose e, or an integer base such as 3 or 2)")
 
 
@@ -200,8 +206,23 @@ def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     ):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
-        return value, not is_exact(value)  # a float array holds decimals: shown as decimals
-    return to_matrix(value, name, where)
+        return _within_caps(value, name, where), not is_exact(value)  # a float array holds decimals
+    if isinstance(value, list | tuple) and len(value) > MAX_SIDE:  # refused before parsing every cell
+        raise ProblemError(
+            f"{where}: {name} has {len(value):,} rows; bythand works with at most {MAX_SIDE:,}"
+        )
+    matrix, decimal = to_matrix(value, name, where)
+    return _within_caps(matrix, name, where), decimal
+
+
+def _within_caps(m: Matrix, name: str, where: str) -> Matrix:
+    """Refuse a matrix past MAX_SIDE rows or columns: its scores alone would be n² cells."""
+    for count, what in ((m.shape[0], "rows"), (m.shape[1], "columns")):
+        if count > MAX_SIDE:
+            raise ProblemError(
+                f"{where}: {name} has {count:,} {what}; bythand works with at most {MAX_SIDE:,}"
+            )
+    return m
 
 
 def _given_x(
@@ -314,6 +335,10 @@ class Problem:
                 raise ProblemError(f"{source}: give either WQ, WK, WV or a list of heads, not both")
             if not heads:
                 raise ProblemError(f"{source}: heads is empty; give at least one head with WQ, WK and WV")
+            if len(heads) > MAX_HEADS:
+                raise ProblemError(
+                    f"{source}: {len(heads):,} heads; bythand works with at most {MAX_HEADS} heads"
+                )
             for i, head in enumerate(heads, start=1):
                 if isinstance(head, Head):
                     parsed.append(head)
@@ -532,6 +557,8 @@ def _split(head: Head, count: int, convention: str, where: str) -> list[Head]:
     """Split one head's projections into `count` equal blocks, the way PyTorch does."""
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ProblemError(f"{where}: heads must be a whole number of at least 1, not {count!r}")
+    if count > MAX_HEADS:
+        raise ProblemError(f"{where}: heads is {count:,}; bythand works with at most {MAX_HEADS} heads")
     if count == 1:
         return [head]
     axis = 0 if convention == "columns" else 1
@@ -646,25 +673,52 @@ def _embedding_from_dict(data: dict[str, Any], columns: bool, source: str) -> tu
     )
 
 
-def _read_text(path: Path) -> str:
-    """Read a small text file, turning every way it can fail into one clear sentence."""
-    if not path.exists():
-        raise ProblemError(f"{path}: no such file")
-    if path.is_dir():
-        raise ProblemError(f"{path}: is a folder, not a file")
+def read_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "problem files") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, refused before reading otherwise: a FIFO or
+    a device (/dev/zero) would block or never end, and a huge file is no hand-sized problem."""
+    import os
+    import stat
+
+    if not str(path):  # the command line turns "" into an error earlier; this is for the library
+        raise ProblemError("the path is empty; give a file name")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProblemError(
-                f"{path}: the file is {size:,} bytes; problem files are at most {MAX_FILE_BYTES:,}"
-            )
-        return path.read_bytes().decode("utf-8")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise ProblemError(f"{path}: is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ProblemError(f"{path}: is not a regular file (a pipe or a device); give a file")
+        if info.st_size > limit:
+            raise ProblemError(f"{path}: the file is {info.st_size:,} bytes; {what} are at most {limit:,}")
+        # O_NONBLOCK: should the name be swapped for a FIFO after the check, opening it cannot hang
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ProblemError(f"{path}: is not a regular file (a pipe or a device); give a file")
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ProblemError(f"{path}: no such file") from None
     except PermissionError:
         raise ProblemError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise ProblemError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > limit:  # it grew after the check
+        raise ProblemError(f"{path}: the file is over {limit:,} bytes; {what} are at most {limit:,}")
+    return data
+
+
+def _read_text(path: Path, what: str = "problem files") -> str:
+    """Read a small text file (a UTF-8 byte-order mark is fine), every failure one clear sentence."""
+    try:
+        return read_file(path, what=what).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProblemError(f"{path}: not a text file (it is not valid UTF-8)") from None
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read it ({exc.strerror})") from None
+
+
+def unreadable(exc: BaseException) -> str:
+    """Why a parser gave up on text that is syntactically fine: too deep, or a number too long."""
+    if isinstance(exc, RecursionError):
+        return "the brackets nest too deeply to read"
+    return f"a number is too long to read ({_one_line(exc)})"
 
 
 def parse_problem_text(text: str, source: str, kind: str) -> Problem:
@@ -678,11 +732,15 @@ def parse_problem_text(text: str, source: str, kind: str) -> Problem:
             raise ProblemError(
                 f"{source}: JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except (ValueError, RecursionError) as exc:
+            raise ProblemError(f"{source}: {unreadable(exc)}") from None
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ProblemError(f"{source}: TOML syntax error: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise ProblemError(f"{source}: {unreadable(exc)}") from None
     return problem_from_dict(data, source)
 
 
@@ -760,37 +818,82 @@ def parse_matrix_text(text: str, name: str) -> tuple[Matrix, bool]:
     return to_matrix(entries, name, where)
 
 
-def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
-    """Load one matrix from a .csv or .npy file (never unpickling)."""
-    where = str(path)
-    if path.suffix.lower() == ".npy":
-        if not path.exists():
-            raise ProblemError(f"{path}: no such file (given for {name})")
-        if path.is_dir():
-            raise ProblemError(f"{path}: is a folder, not a file (given for {name})")
-        try:
-            array = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-                raise ProblemError(
-                    f"{path}: {name} holds Python objects; bythand loads .npy files without pickle, "
-                    "so save a numeric array"
-                ) from None
-            raise ProblemError(f"{path}: not a valid .npy file ({exc})") from None
-        except (OSError, EOFError) as exc:
-            raise ProblemError(f"{path}: not a valid .npy file ({exc})") from None
-        if not isinstance(array, np.ndarray):
-            raise ProblemError(f"{path}: not a single array (given for {name})")
-        return _array_to_matrix(array, name, where)
+def _npy_array(data: bytes, path: Path, name: str) -> np.ndarray[Any, Any]:
+    """The array of a .npy file's bytes, its header checked against the bytes there really are before
+    anything is allocated (a header that claims 10⁹ rows must not make numpy reserve them)."""
+    import io
+    import math as _math
+
+    from numpy.lib import format as npy
+
+    buffer = io.BytesIO(data)
     try:
-        text = _read_text(path)
-    except ProblemError as exc:
-        raise ProblemError(f"{exc} (given for {name})") from None
+        version = npy.read_magic(buffer)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"format version {version[0]}.{version[1]} is not supported")
+        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran, dtype = read_header(buffer)
+    except (ValueError, SyntaxError, EOFError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ProblemError(f"{path}: not a valid .npy file ({_one_line(exc)})") from None
+    if dtype.hasobject:
+        raise ProblemError(
+            f"{path}: {name} holds Python objects; bythand loads .npy files without pickle, "
+            "so save a numeric array"
+        )
+    needed = _math.prod(shape) * dtype.itemsize
+    there = len(data) - buffer.tell()
+    if needed != there:
+        raise ProblemError(
+            f"{path}: not a valid .npy file (its header says shape {tuple(shape)} of {dtype}, "
+            f"{needed:,} bytes, but the file holds {there:,})"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=_math.prod(shape), offset=buffer.tell())
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def _csv_rows(text: str, path: Path, name: str) -> list[list[str]]:
+    """The cells of a CSV matrix: comma-separated, or (as numpy.savetxt writes) separated by blanks."""
     import csv
 
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    entries = [[e.strip() for e in row if e.strip() != ""] for row in csv.reader(lines)]
-    return to_matrix(entries, name, where)
+    if not any("," in ln for ln in lines):  # no comma anywhere: the cells are separated by blanks
+        return [ln.split() for ln in lines]
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error as exc:
+        raise ProblemError(f"{path}: {name}: not a CSV file this can read ({_one_line(exc)})") from None
+    for i, row in enumerate(rows, start=1):
+        while len(row) > 1 and not row[-1].strip():  # a trailing comma, as some spreadsheets write
+            row.pop()
+        for j, entry in enumerate(row, start=1):
+            if not entry.strip():
+                raise ProblemError(f"{path}: {name} row {i}, column {j} is empty; write a number there")
+            if len(entry.split()) > 1:
+                raise ProblemError(
+                    f"{path}: {name} row {i}, column {j}: {entry.strip()[:40]!r} holds several numbers; "
+                    "separate the cells all with commas or all with blanks"
+                )
+    return [[e.strip() for e in row] for row in rows]
+
+
+def load_matrix_file(path: Path, name: str) -> tuple[Matrix, bool]:
+    """Load one matrix from a .csv or .npy file (never unpickling), read whole and bounded first."""
+    where = str(path)
+    try:
+        data = read_file(path, what="matrix files")
+    except ProblemError as exc:
+        raise ProblemError(f"{exc} (given for {name})") from None
+    if path.suffix.lower() == ".npy":
+        return _array_to_matrix(_npy_array(data, path, name), name, where)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(f"{path}: not a text file (it is not valid UTF-8) (given for {name})") from None
+    return to_matrix(_csv_rows(text, path, name), name, where)
 
 
 def matrix_from_flag(value: str, name: str) -> tuple[Matrix, bool]:
@@ -895,5 +998,26 @@ mask = "none"
 
 
 def template_text(name: str) -> str:
-    """A commented problem file to fill in (it runs as it is: the classic example)."""
-    return TEMPLATE.format(name=name)
+    """A problem file to fill in (it runs as it is: the classic example): commented TOML, or JSON for a
+    .json name (JSON has no comments); another suffix is refused, so no file holds the wrong format."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ("", ".toml", ".json"):
+        raise ProblemError(f"{name}: problem files are .toml or .json, not {suffix}")
+    text = TEMPLATE.format(name=name)
+    return json_file_text(tomllib.loads(text)) if suffix == ".json" else text
+
+
+def json_file_text(data: Mapping[str, Any]) -> str:
+    """A problem or answers file as JSON a person can edit: one key a line, one matrix row a line."""
+    import json
+
+    def value(v: Any, indent: str) -> str:
+        if isinstance(v, list) and v and all(isinstance(row, list) for row in v):
+            rows = ",\n".join(f"{indent}  {json.dumps(row, ensure_ascii=False)}" for row in v)
+            return f"[\n{rows}\n{indent}]"
+        if isinstance(v, Mapping):
+            items = ",\n".join(f"{indent}  {json.dumps(k)}: {value(x, indent + '  ')}" for k, x in v.items())
+            return "{\n" + items + f"\n{indent}}}"
+        return json.dumps(v, ensure_ascii=False)
+
+    return value(data, "") + "\n"

@@ -12,7 +12,7 @@ import numpy as np
 from .captions import floor_half_note, scale_caption
 from .embed import add
 from .errors import ProblemError
-from .numbers import Matrix, is_exact, to_float
+from .numbers import Matrix, is_exact, matmul, to_float
 from .problem import Head, Options, Problem
 
 MASKED = float("-inf")  # a masked score; the only infinity a trace ever holds
@@ -107,8 +107,8 @@ def project(X: Matrix, C: Matrix | None, head: Head, convention: str) -> tuple[M
     source = X if C is None else C  # cross-attention: keys and values come from the context
     X, source, WQ, WK, WV = _common(X, source, head.WQ, head.WK, head.WV)
     if convention == "columns":
-        return WQ @ X, WK @ source, WV @ source  # (d_k, d) @ (d, n) -> (d_k, n); V: (d_v, n)
-    return X @ WQ, source @ WK, source @ WV  # (n, d) @ (d, d_k) -> (n, d_k); V: (n, d_v)
+        return matmul(WQ, X), matmul(WK, source), matmul(WV, source)  # (d_k, d)·(d, n) -> (d_k, n)
+    return matmul(X, WQ), matmul(source, WK), matmul(source, WV)  # (n, d)·(d, d_k) -> (n, d_k)
 
 
 # Steps 3 and 4: Prepare for MatMul, MatMul
@@ -118,8 +118,8 @@ def scores(Q: Matrix, K: Matrix, convention: str) -> tuple[Matrix, Matrix]:
     """Kᵀ and the scores S: S[i,j] = k_i·q_j (columns) or q_i·k_j (rows)."""
     KT = K.T.copy()
     if convention == "columns":
-        return KT, KT @ Q  # (n, d_k) @ (d_k, n) -> (n, n), row = key, column = query
-    return KT, Q @ KT  # (n, d_k) @ (d_k, n) -> (n, n), row = query, column = key
+        return KT, matmul(KT, Q)  # (n, d_k) @ (d_k, n) -> (n, n), row = key, column = query
+    return KT, matmul(Q, KT)  # (n, d_k) @ (d_k, n) -> (n, n), row = query, column = key
 
 
 # Step 5: Scale (and mask)
@@ -160,7 +160,8 @@ def exponentiate(scaled: Matrix, base: int | None, prefix: str = "", method: str
     hint = (
         "use smaller inputs" if method != "none" else "scale the scores (--scale sqrt) or use smaller inputs"
     )
-    for (i, j), v in np.ndenumerate(scaled):
+    cells = np.ndenumerate(scaled) if is_exact(scaled) else _suspects(scaled, log_base)
+    for (i, j), v in cells:
         try:
             x = float(v)
         except OverflowError:  # a Fraction beyond the float range
@@ -215,8 +216,8 @@ def weight(V: Matrix, A: Matrix, convention: str) -> Matrix:
     """Z = V·A (columns: z_j = Σ_i A[i,j]·v_i) or A·V (rows)."""
     V, A = _common(V, A)
     if convention == "columns":
-        return V @ A  # (d_v, n) @ (n, n) -> (d_v, n)
-    return A @ V  # (n, n) @ (n, d_v) -> (n, d_v)
+        return matmul(V, A)  # (d_v, n) @ (n, n) -> (d_v, n)
+    return matmul(A, V)  # (n, n) @ (n, d_v) -> (n, d_v)
 
 
 # Steps 10 and 11 (several heads, or an output projection)
@@ -233,8 +234,8 @@ def output_projection(WO: Matrix, concat: Matrix, convention: str) -> Matrix:
     """O = W_O·concat (columns) or concat·W_O (rows)."""
     WO, concat = _common(WO, concat)
     if convention == "columns":
-        return WO @ concat  # (d_o, h·d_v) @ (h·d_v, n) -> (d_o, n)
-    return concat @ WO  # (n, h·d_v) @ (h·d_v, d_o) -> (n, d_o)
+        return matmul(WO, concat)  # (d_o, h·d_v) @ (h·d_v, n) -> (d_o, n)
+    return matmul(concat, WO)  # (n, h·d_v) @ (h·d_v, d_o) -> (n, d_o)
 
 
 def walk_head(problem: Problem, head: Head, prefix: str = "") -> dict[str, Matrix]:
@@ -431,10 +432,22 @@ def _map(m: Matrix, fn: Any) -> Matrix:
     return out
 
 
+def _suspects(scaled: Matrix, log_base: float) -> list[tuple[tuple[int, int], Any]]:
+    """The first float cell exponentiate would refuse, found for the whole matrix at once."""
+    x = np.asarray(scaled, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = np.isnan(x) | (np.isinf(x) & (x != MASKED)) | ((x != MASKED) & (x * log_base > EXP_LIMIT))
+    found = np.argwhere(bad)
+    if not found.size:
+        return []
+    i, j = (int(k) for k in found[0])
+    return [((i, j), x[i, j])]
+
+
 def _small_integer(v: Fraction, log_base: float) -> bool:
     """An integer exponent whose exact power stays within the float range (so it can be written down)."""
     return v.denominator == 1 and abs(v) * log_base <= EXP_LIMIT
 
 
 def _short(x: float) -> str:
-    return str(int(x)) if x.is_integer() else f"{x:.4g}"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:.4g}"

@@ -10,6 +10,7 @@ into a date is kept as unreadable, so the rest of the workbook is still graded.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import re
 import zipfile
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .answers import Answers, AnswersError, Unreadable, Written, parse_cell
+from .errors import ProblemError
 from .numbers import NumberError, parse_number
+from .problem import read_file
 from .render.xlsx import RECORD_SHEET, RECORD_VERSION
 
 DATE_HINT = "type fractions as text"
@@ -49,7 +52,11 @@ def _open(path: Path) -> Any:
             raise AnswersError(
                 f"{path}: is larger than a worksheet workbook can be ({MAX_BYTES // 10**6} MB)"
             )
-        return load_workbook(path, read_only=True, data_only=True)
+        # read whole and bounded first: a FIFO or a device named .xlsx is refused, never waited on
+        data = read_file(path, MAX_BYTES, "worksheet workbooks")
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except ProblemError as exc:
+        raise AnswersError(str(exc)) from None
     except FileNotFoundError:
         raise AnswersError(f"{path}: no such file") from None
     except PermissionError:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bythand.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Under mutmut every mutant must meet the same examples, or a mutant's verdict would depend on luck.
+settings.register_profile("mutation", derandomize=True, database=None, print_blob=False)
+if "MUTANT_UNDER_TEST" in os.environ:
+    settings.load_profile("mutation")
+
+# pyproject's `pythonpath` puts the working tree first for this process; subprocesses (`python -c`,
+# `python -m bythand`, the `bythand` script) must import the same code, not a copy pip installed earlier.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT), *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(ROOT))]
+)
 
 
 @dataclass

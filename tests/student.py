@@ -1,51 +1,71 @@
-"""A student who works the steps by hand, slips where told, and carries each slip forward."""
+"""A student who works the steps by hand, slips where told, and carries each slip forward.
+
+The student works with the independent reference (tests/reference.py), never with bythand.walk's
+functions, so grading a student's file checks bythand against arithmetic it did not do itself.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
-from bythand import Problem
-from bythand.numbers import Matrix, fraction_text
-from bythand.walk import MASKED, causal, exponentiate, project, scale, scores, softmax_sums, weight
+import numpy as np
+
+import reference as ref
 
 Slips = dict[str, tuple[int, int, Fraction]]
+ORDER = ("Q", "K", "V", "KT", "S", "scaled", "E", "sums", "A", "Z")
 
 
-def work(problem: Problem, slips: Slips | None = None) -> dict[str, Matrix]:
-    """One head's steps 2 to 9 in exact arithmetic, each step from the student's own previous numbers."""
+def work(problem: Any, slips: Slips | None = None) -> dict[str, Any]:
+    """One head's steps 2 to 9, each step from the student's own previous numbers (object arrays)."""
     slips = slips or {}
-    o, conv = problem.options, problem.options.convention
+    o = problem.options
+    columns = o.convention == "columns"
 
-    def slip(name: str, m: Matrix) -> Matrix:
+    def slip(name: str, m: ref.Mat) -> ref.Mat:
         if name not in slips:
             return m
         i, j, value = slips[name]
-        out = m.copy()
-        out[i, j] = value
+        out = [list(row) for row in m]
+        out[i][j] = value
         return out
 
-    Q, K, V = project(problem.X, problem.C, problem.heads[0], conv)
-    Q, K, V = slip("Q", Q), slip("K", K), slip("V", V)
-    KT = slip("KT", K.T.copy())
-    S = slip("S", scores(Q, KT.T, conv)[1])
-    scaled = scale(S, o.scale, problem.d_k)
-    scaled = slip("scaled", causal(scaled, conv) if o.mask == "causal" else scaled)
-    E = slip("E", exponentiate(scaled, o.base))
-    sums = slip("sums", softmax_sums(E, conv))
-    A = slip("A", E / sums)
-    Z = slip("Z", weight(V, A, conv))
-    return {"Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled, "E": E, "sums": sums, "A": A, "Z": Z}
+    X = ref.plain(problem.X)
+    src = X if problem.C is None else ref.plain(problem.C)
+    head = problem.heads[0]
+    WQ, WK, WV = ref.plain(head.WQ), ref.plain(head.WK), ref.plain(head.WV)
+    Q, K, V = (slip(n, m) for n, m in zip("QKV", ref.project(X, src, WQ, WK, WV, columns), strict=True))
+    KT = slip("KT", ref.transpose(K))
+    S = slip("S", ref.scores(Q, KT, columns))
+    scaled = ref.scale(S, o.scale, ref.d_k(WQ, columns))
+    scaled = slip("scaled", ref.mask(scaled, columns) if o.mask == "causal" else scaled)
+    E = slip("E", ref.exponentiate(scaled, o.exp))
+    sums = slip("sums", ref.sums(E, columns))
+    A = slip("A", ref.normalise(E, sums, columns))
+    Z = slip("Z", ref.weight(V, A, columns))
+    mats = {"Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled, "E": E, "sums": sums, "A": A, "Z": Z}
+    return {name: array(m) for name, m in mats.items()}
+
+
+def array(m: ref.Mat) -> Any:
+    """A list of rows as a numpy object array, as a test edits and hands it in."""
+    out = np.empty((len(m), len(m[0])), dtype=object)
+    for i, row in enumerate(m):
+        for j, v in enumerate(row):
+            out[i, j] = v
+    return out
 
 
 def text(v: object) -> str:
-    """A cell as the student types it."""
-    if isinstance(v, float) and v == MASKED:
-        return '"-inf"'
+    """A cell as the student types it: a fraction in lowest terms, -inf, or a float's shortest digits."""
+    if isinstance(v, float):
+        return '"-inf"' if v == ref.MASKED else f'"{v!r}"'
     assert isinstance(v, Fraction)
-    return f'"{fraction_text(v)}"'
+    return f'"{v.numerator}"' if v.denominator == 1 else f'"{v.numerator}/{v.denominator}"'
 
 
-def toml(matrices: dict[str, Matrix], name: str = "Ada", extra: str = "") -> str:
+def toml(matrices: dict[str, Any], name: str = "Ada", extra: str = "") -> str:
     """The answers file the student hands in."""
     lines = [f'name = "{name}"', extra] if extra else [f'name = "{name}"']
     for key, m in matrices.items():

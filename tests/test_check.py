@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from student import toml, work
 from test_walk import problems
 
 from bythand import builtin_example, load_problem, walk
@@ -22,6 +21,7 @@ from bythand.numbers import decimal_text, fraction_text
 from bythand.walk import MASKED
 
 from conftest import Runner
+from student import toml, work
 from test_cli import snapshot, strict_json
 
 F = Fraction
@@ -136,7 +136,7 @@ def test_a_slip_in_q_costs_once_and_is_carried_forward() -> None:
     assert [row[0] for row in verdicts(report, "Z")] == ["carried"] * 3
     assert all(row[1:] == ["correct"] * (len(row) - 1) for row in verdicts(report, "Z"))
     q = next(s for s in report.steps if s.name == "Q")
-    assert q.work == ("Q[1,1] = (row 1 of W_Q)·x1 = 1·2 + 1·0 + 0·0 + 0·0 + 0·2 + 0·1 = 2",)
+    assert len(q.work) == 1 and q.work[0].startswith("Q[1,1] = ")  # the wording: tests/test_explain_text.py
     assert report.steps[-1].cells[0][0].own == F(60, 17) and report.steps[-1].cells[0][0].expected == F(
         180, 23
     )
@@ -149,10 +149,7 @@ def test_a_later_slip_on_top_is_wrong_again_from_there() -> None:
     assert verdicts(report, "sums")[0][0] == "carried"  # 3 + 81 + 1 + 3 = 88 from their own E
     assert counts(report) == (113, 13, 2, 0, 128)
     e = next(s for s in report.steps if s.name == "E")
-    assert e.work == (
-        "E[2,1] = 3^scaled[2,1] = 3^3 = 27",
-        "(worked from your own scaled; from the true values it is 9)",
-    )
+    assert len(e.work) == 2 and e.work[0].startswith("E[2,1] = ")  # the wording: tests/test_explain_text.py
 
 
 def test_blanks_and_missing_steps() -> None:

@@ -6,11 +6,10 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
-from student import toml, work
-
 from bythand import builtin_example
 
 from conftest import Runner
+from student import toml, work
 
 
 def _slipped(tmp_path: Path) -> Path:

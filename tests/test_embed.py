@@ -77,31 +77,7 @@ def test_a_given_integer_P_keeps_the_trace_exact() -> None:
     assert trace["embed"].tolist() == [[2, 1, 2], [Fraction(1, 2), 0, Fraction(1, 2)]]
     assert trace["X"].tolist() == [[2, 2, 4], [Fraction(3, 2), 0, Fraction(-1, 2)]]
     assert trace.notes == ["e^x is irrational, so the trace is worked in decimals from step 6"]
-    assert "e(#2)" in explain(trace, "X[1,1]").text
-
-
-@pytest.mark.parametrize(
-    ("convention", "cell", "line"),
-    [
-        ("columns", "X[2,3]", 'X[2,3] = e("poem")[2] + P[2,3] = 1 + (-0.42) ≈ 0.58'),
-        ("rows", "X[3,2]", 'X[3,2] = e("poem")[2] + P[3,2] = 1 + (-0.42) ≈ 0.58'),
-        ("rows", "X[1,2]", 'X[1,2] = e("Write")[2] + P[1,2] = 0 + 1 = 1'),
-        (
-            "rows",
-            "P[3,2]",
-            "P[3,2] = cos(2 / 100^(0/4)) ≈ -0.42 (pos = 2; feature 2 is 2i+1 = 1, counting from 0, so cos)",
-        ),
-        (
-            "columns",
-            "P[3,2]",
-            "P[3,2] = sin(1 / 100^(2/4)) ≈ 0.10 (pos = 1; feature 3 is 2i = 2, counting from 0, so sin)",
-        ),
-        ("rows", "embed[2,2]", 'embed[2,2] = e("a")[2] = 2 (given: from the embeddings table)'),
-    ],
-)
-def test_explain_step_0(convention: Convention, cell: str, line: str) -> None:
-    done = explain(walk(words(convention)), cell)
-    assert done.lines == (line,)
+    assert explain(trace, "X[1,1]").value == trace["X"][0, 0]  # its words: tests/test_explain_text.py
 
 
 def test_check_asks_for_X_once_and_grades_it(cli: Runner, tmp_path: Path) -> None:

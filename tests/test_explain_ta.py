@@ -8,7 +8,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from student import toml, work
 
 from bythand import ProblemError, builtin_example, walk
 from bythand.explain import Cell, explain, parse_cell
@@ -16,6 +15,7 @@ from bythand.problem import load_example
 from bythand.render.texmath import maths
 
 from conftest import Runner
+from student import toml, work
 
 
 def test_the_working_names_the_vectors_and_shows_each_sum() -> None:

@@ -51,7 +51,9 @@ def test_latex_masks_and_heads(cli: Runner) -> None:
     assert "a key after its query is masked with $-\\infty$" in out
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.skipif(
+    shutil.which("pdflatex") is None, reason="pdflatex is not installed (.ci/run installs texlive-latex-base)"
+)
 def test_latex_compiles_with_amsmath_alone(cli: Runner, tmp_path: Path) -> None:
     body = cli("run", "--no-approx", "--mask", "causal", "-f", "latex").out
     (tmp_path / "body.tex").write_text(body, encoding="utf-8")

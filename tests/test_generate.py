@@ -25,6 +25,7 @@ from bythand.generate import (
     generate,
     key_stats,
     make_params,
+    named_problem,
     parse_sheet_id,
     problem_from_sheet_id,
     quick_key_stats,
@@ -199,6 +200,49 @@ def test_run_sheet_and_errors_on_the_command_line(cli: Runner) -> None:
     assert cli("run", "--sheet", "11PV!").err.startswith("Error: sheet id '11PV!': '!' cannot appear")
     both = cli("run", "--sheet", sid, "--x", "1 0")
     assert both.code == 2 and both.err == "Error: --sheet names the whole problem; leave out --x\n"
+
+
+def test_seed_zero_and_the_largest_seed_make_a_class() -> None:
+    params = make_params(tokens=2, heads=1, mask="none", approx=True, difficulty="easy")
+    assert len(class_set(params, 0, 2)) == 2
+    with pytest.raises(Exception, match="--seed: -1 is outside 0 to 1000000000"):
+        class_set(params, -1, 1)
+
+
+def test_an_empty_sheet_id_says_so() -> None:
+    with pytest.raises(SheetIdError) as info:
+        named_problem(None, "", [])
+    assert str(info.value) == "sheet id '' is empty; copy the id printed at the top of the sheet"
+    assert named_problem(None, None, []) is None
+
+
+def test_a_generated_problem_by_default_has_one_head_and_its_title() -> None:
+    params = make_params(tokens=2)
+    assert params.heads == 1
+    sheet, problem = class_set(params, 5, 1)[0]
+    assert problem.title.startswith("Self-attention by hand") and len(problem.heads) == 1
+    assert named_problem(None, sheet, []) is not None
+
+
+def test_hand_friendly_bounds() -> None:
+    """⌊S/2⌋ within -2..4 and something to attend to; with √d_k, scores within ±3."""
+    from bythand.generate import hand_friendly
+    from bythand.problem import Options
+
+    tricks, exact = Options(scale="floor-half", exp="3"), Options(scale="sqrt", exp="e")
+    eye = [[1, 0], [0, 1]]
+    two = [[2, 0], [0, 1]]
+    assert hand_friendly(Problem(X=two, WQ=eye, WK=eye, WV=[[1, 1]], options=tricks))  # ⌊S/2⌋ = 2, 0
+    big = Problem(X=[[4, 0], [0, 1]], WQ=[[3, 0], [0, 1]], WK=eye, WV=[[1, 1]], options=tricks)
+    assert not hand_friendly(big)  # S[1,1] = 48: ⌊48/2⌋ = 24 > 4
+    uniform = Problem(X=[[0, 0]], WQ=[[1]], WK=[[1]], WV=[[1]], options=tricks)
+    assert not hand_friendly(uniform) and hand_friendly(uniform, uniform_ok=True)
+    causal = Options(scale="floor-half", exp="3", mask="causal")
+    masked = Problem(X=eye, WQ=eye, WK=eye, WV=[[1, 1]], options=causal)
+    assert not hand_friendly(masked) and hand_friendly(masked, uniform_ok=True)  # −∞ is not a difference
+    assert hand_friendly(Problem(X=two, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 4/√2 ≈ 2.83
+    three = [[3, 0], [0, 1]]
+    assert not hand_friendly(Problem(X=three, WQ=eye, WK=eye, WV=[[1, 1]], options=exact))  # 9/√2 > 3
 
 
 def test_version_1_ids_keep_their_problems_and_new_ids_are_version_2() -> None:

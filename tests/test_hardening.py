@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import string
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -165,10 +167,10 @@ def test_zero_sized_and_object_npy(cli: Runner, tmp_path: Path) -> None:
 
 
 def test_file_beyond_the_size_limit(cli: Runner, tmp_path: Path) -> None:
-    path = write(tmp_path, "big.toml", "# " + "x" * 5_000_001 + "\n" + GOOD)
+    path = write(tmp_path, "big.toml", "# " + "x" * 2_000_001 + "\n" + GOOD)
     size = path.stat().st_size
     result = cli("run", str(path))
-    assert result.err == f"Error: {path}: the file is {size:,} bytes; problem files are at most 5,000,000\n"
+    assert result.err == f"Error: {path}: the file is {size:,} bytes; problem files are at most 2,000,000\n"
 
 
 def test_binary_garbage(cli: Runner, tmp_path: Path) -> None:
@@ -180,10 +182,14 @@ def test_binary_garbage(cli: Runner, tmp_path: Path) -> None:
 def test_unreadable_file(cli: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "p.toml", GOOD)
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # root reads anything, so chmod cannot show this
+    def refuse(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)  # root reads anything, so chmod cannot show this
     result = cli("run", str(path))
     assert (result.code, result.err) == (2, f"Error: {path}: permission denied\n")
 

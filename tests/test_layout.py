@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
 from bythand.generate import class_set, make_params
 from bythand.layout import GAP, Canvas, Item, layout, sizes, tracks
-from bythand.problem import Convention, Problem, example_names, load_example
+from bythand.problem import Convention, Options, Problem, example_names, load_example
 from bythand.walk import Trace, walk
+
+from test_explain import two_heads
 
 
 def problems() -> list[Problem]:
@@ -131,3 +134,29 @@ def test_tracks_and_sizes_tell_a_surface_what_each_grid_line_holds() -> None:
     assert widths[10:14] == [5.0] * 4  # X's columns are as wide as Q's answers under them
     assert widths[2:8] == [3.0] * 6  # W_Q's columns hold only given numbers
     assert widths[0] == 1.0 and widths[9] == 2.0
+
+
+def test_the_output_cross_steps_and_place() -> None:
+    one = Problem(X=[[1, 0], [0, 1]], WQ=[[1, 0]], WK=[[0, 1]], WV=[[1, 1]], WO=[[2]],
+                  options=Options(scale="none", exp="2"))  # fmt: skip
+    canvas = layout(walk(one))
+    steps = {(it.kind, it.name): it.step for it in canvas.items() if it.kind in ("Zcopy", "WO", "O")}
+    assert steps == {("Zcopy", "Z"): 9, ("WO", "WO"): 1, ("O", "O"): 11}
+    assert canvas.item("O").step == 11
+    with pytest.raises(KeyError) as info:
+        canvas.item("nothing")
+    assert info.value.args == ("nothing",)
+    heads = layout(walk(replace(two_heads(), WO=None)))  # concat alone: nothing to its left
+    concat = heads.item("concat")
+    top, left = heads.origins[-1]
+    assert (concat.step, concat.top, concat.left) == (10, top + GAP, left + GAP)
+    with_wo = layout(walk(two_heads()))
+    assert with_wo.item("O").step == 11 and with_wo.item("concat").step == 10
+
+
+def test_one_head_is_no_numbered_head() -> None:
+    """Items of a one-head problem belong to no numbered head; with two heads, to head 1 or 2."""
+    one = layout(walk(load_example("self-attention-6x4")))
+    assert {it.head for it in one.items()} == {None}
+    two = layout(walk(two_heads()))
+    assert {it.head for it in two.items() if it.name.startswith("h2.")} == {2}

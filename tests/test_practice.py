@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -408,7 +409,8 @@ def test_random_keystrokes_then_check_gives_the_marks_the_screen_showed(
     tmp_path: Path, sheet: tuple[str, object], keys: list[str]
 ) -> None:
     sid, problem = sheet
-    s = sheet_session(tmp_path, sid, problem)  # type: ignore[arg-type]
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # each example its own: tmp_path outlives the examples
+    s = sheet_session(folder, sid, problem)  # type: ignore[arg-type]
     path = Path(s.path)
     shown: dict[Cell, str | None] = {}
 

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pytest
-from student import work
 from test_code import IDS, WORDS
 
 from bythand import Problem, walk
@@ -34,6 +33,7 @@ from bythand.render.xlsx import HEADER_ROWS, RECORD_SHEET, live_workbook, worksh
 from bythand.walk import MASKED, Trace
 
 from conftest import Runner
+from student import work
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 NO_SOFFICE = "LibreOffice (soffice) is not installed here; .ci/run installs libreoffice-calc-nogui"

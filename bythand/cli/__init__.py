@@ -4,8 +4,10 @@ One module per command; only the command being run is imported (and built by typ
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -27,7 +29,77 @@ COMMANDS = {
 
 
 def _error(message: str) -> None:
-    print(f"Error: {message}", file=sys.stderr)
+    """One line on stderr, whatever the message holds (a path or key may contain a newline)."""
+    line = message.replace("\n", "\\n").replace("\r", "\\r")
+    line = re.sub(r"\S{200,}", lambda m: f"{m[0][:40]}…({len(m[0]):,} characters)…{m[0][-12:]}", line)
+    if sys.stderr is None:  # started with stderr closed (print would fall back to stdout)
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr broken: the exit code says it
+        print(f"Error: {line}", file=sys.stderr, flush=True)
+
+
+# what a stream that cannot encode bythand's symbols shows instead (rather than failing)
+ASCII_FALLBACKS = {"√": "sqrt", "Σ": "sum", "−": "-", "∞": "inf", "·": "*", "⌊": "floor(", "⌋": ")",
+                   "≈": "~", "×": "x", "ᵀ": "^T", "⋯": "...", "…": "...", "→": "->", "≤": "<=", "≥": ">=",
+                   "—": "-", "–": "-", "\u2009": " ", "ℯ": "e", "│": "|", "─": "-"}  # fmt: skip
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(_ascii(c) for c in exc.object[exc.start : exc.end]), exc.end
+
+
+def _ascii(c: str) -> str:
+    """One character in ASCII: the table, box drawing as +-|, else its plain letter (ᵢ as i), else ?."""
+    import unicodedata
+
+    if c in ASCII_FALLBACKS:
+        return ASCII_FALLBACKS[c]
+    if "\u2500" <= c <= "\u257f":
+        name = unicodedata.name(c, "")
+        if "HORIZONTAL" in name and "VERTICAL" not in name:
+            return "-"
+        return "|" if "VERTICAL" in name and "HORIZONTAL" not in name and " AND " not in name else "+"
+    plain = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode("ascii")
+    return plain or "?"
+
+
+def _prepare_streams() -> bool:
+    """Make stdout and stderr safe to write: a stream that cannot encode √ or Σ gets ASCII fallbacks,
+    and a closed stream's descriptor is held by /dev/null, so no file bythand opens can take its
+    place. False when stdout was closed (there is nowhere to print to)."""
+    import codecs
+
+    codecs.register_error("bythand-ascii", _ascii_fallback)
+    stdout_open = True
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        if stream is None:  # started with the descriptor closed (`bythand run >&-`)
+            stdout_open = stdout_open and fd != 1
+            try:
+                os.fstat(fd)
+            except OSError:
+                null = os.open(os.devnull, os.O_WRONLY)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+            continue
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "√Σ−∞·⌊⌋".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="bythand-ascii")
+    return stdout_open
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no real descriptor (a test's StringIO)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _pop_debug(command: Any, args: list[str]) -> tuple[bool, list[str]]:
@@ -65,12 +137,16 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: every failure becomes one `Error:` line and an exit code, never a traceback."""
+    if not _prepare_streams():
+        _error("stdout is closed; give bythand somewhere to print, such as > out.txt or > /dev/null")
+        sys.exit(ExitStatus.BAD_INPUT)
     given = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(_app_for(given))
     debug, args = _pop_debug(command, given)
     args = args or ["--help"]  # `bythand` alone: the help, as a friendly answer rather than an error
     try:
         code: Any = command.main(args=args, prog_name="bythand", standalone_mode=False)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not after exit as a traceback
     except BythandError as exc:
         if debug:
             raise
@@ -86,9 +162,20 @@ def main(argv: list[str] | None = None) -> None:
         _error("interrupted")
         sys.exit(130)
     except BrokenPipeError:  # `bythand run | head`: the reader left; nothing is wrong
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         sys.exit(ExitStatus.OK)
+    except OSError as exc:  # writing the output failed: a full disk, a device that refuses
+        if debug:
+            raise
+        _silence_stdout()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}cannot write the output ({exc.strerror or exc})")
+        sys.exit(ExitStatus.BAD_INPUT)
+    except RecursionError:
+        if debug:
+            raise
+        _error("the input nests too deeply to read")
+        sys.exit(ExitStatus.BAD_INPUT)
     except Exception as exc:
         if debug:
             raise

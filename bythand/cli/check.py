@@ -29,6 +29,8 @@ from .common import (
     chosen_problem,
     int_options,
     json_text,
+    path_text,
+    path_value,
     stdout_console,
     whole_number,
     write_atomic,
@@ -51,6 +53,7 @@ def check(
             help="Answers files (.toml, .json or .xlsx) or folders of them; a problem file first, if the "
             "answers do not name theirs (else the built-in example).",
             show_default=False,
+            parser=path_value,
         ),
     ] = None,
     template: Annotated[
@@ -64,12 +67,17 @@ def check(
             metavar="FILE",
             help="Where --template writes (else stdout); a folder DIR/ for one template per sheet.",
             show_default=False,
+            parser=path_text,
         ),
     ] = None,
     csv_file: Annotated[
         Path | None,
         typer.Option(
-            "--csv", metavar="FILE", help="Write the gradebook: one row per answers file.", show_default=False
+            "--csv",
+            metavar="FILE",
+            help="Write the gradebook: one row per answers file.",
+            show_default=False,
+            parser=path_value,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --output or --csv file.")] = False,
@@ -276,7 +284,7 @@ def _write_templates(
     given: list[Path], out: Path | None, folder: bool, force: bool, spec: _TemplateSpec
 ) -> None:
     """check --template: one answers file (stdout or --output), or one per sheet into --output DIR/."""
-    from ..check import template_text
+    from ..check import template_file_text, template_text
     from ..problem import EXAMPLE_NAME
     from ..render.worksheet import parse_fill
     from ..walk import walk
@@ -308,6 +316,8 @@ def _write_templates(
     else:
         reference = ("example", spec.example or EXAMPLE_NAME)
     text = template_text(trace, reference, fills, spec.heads if problem is not None else None)
+    if out is not None and not folder:  # a .json name gets JSON, never TOML in a .json file
+        text = template_file_text(text, str(out))
     if out is None:
         sys.stdout.write(text)
         return

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -65,7 +66,7 @@ def _root(
 def whole_number(text: str, flag: str, low: int, high: int) -> int:
     """An integer option, checked here so every message reads the same whatever typer's version."""
     value = text.strip()
-    if not re.fullmatch(r"[+-]?\d+", value) or not low <= int(value) <= high:
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", value) or not low <= int(value) <= high:
         raise ProblemError(f"{flag}: {text!r} is not a whole number from {low} to {high}")
     return int(value)
 
@@ -90,45 +91,148 @@ def json_text(data: Any) -> str:
     return json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n"
 
 
+def _special(mode: int) -> str | None:
+    """What a file that is not a regular file is, in words; None for a regular file."""
+    import stat
+
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return what
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
 def check_writable(path: Path, force: bool) -> None:
-    """Refuse a target that is a folder, exists (without --force) or has no folder to go in."""
-    if path.is_dir():
-        raise ProblemError(f"{path}: is a folder; give a file name")
-    if path.exists() and not force:
-        raise ProblemError(f"{path}: already exists; use --force to overwrite it")
+    """Refuse a target that is not a regular file, exists (without --force, even as a dangling link),
+    has no folder to go in, or has a name the filesystem cannot hold."""
+    import stat
+
+    if not str(path):
+        raise ProblemError("the output path is empty; give a file name")
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        link = None
+    except OSError as exc:
+        raise ProblemError(f"{path}: cannot write there ({exc.strerror})") from None
+    if link is not None:
+        try:
+            target = os.stat(path) if stat.S_ISLNK(link.st_mode) else link
+        except OSError:  # a dangling symbolic link: it still names something we would replace
+            target = link
+        what = _special(target.st_mode) if not stat.S_ISLNK(target.st_mode) else None
+        if what == "a folder":
+            raise ProblemError(f"{path}: is a folder; give a file name")
+        if what is not None:
+            raise ProblemError(f"{path}: is {what}; bythand writes regular files only")
+        if not force:
+            raise ProblemError(f"{path}: already exists; use --force to overwrite it")
     if not path.parent.is_dir():
         raise ProblemError(f"{path}: the folder {path.parent} does not exist")
 
 
-def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
-    """Write a whole file or nothing: to a temporary file beside it, then rename over."""
-    check_writable(path, force)
-    folder = path.parent
-    data = content.encode("utf-8") if isinstance(content, str) else content
+Content = str | bytes | Callable[[BinaryIO], object]
+"""A file's content: text, bytes, or a function that writes it (a big file, never held whole)."""
+
+
+def _written_temp(path: Path, content: Content) -> str:
+    """The content in a new temporary file beside `path` (a short hidden name: `path` may be long)."""
     import tempfile
 
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot write there ({exc.strerror})") from None
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bythand-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if callable(content):
+                content(handle)
+            else:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file gets the usual permissions
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
+
+
+def _move_in(tmp: str, path: Path, force: bool) -> None:
+    """Put the finished file in place: replace with --force, else link, which fails if the name exists
+    (so of N writers racing for one name exactly one wins), never renaming over a special file."""
+    if force:
+        check_writable(path, True)  # again, just before: a FIFO or device made meanwhile is not replaced
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links: claim the name exclusively, then fill it
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.close(fd)
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
+
+
+def write_files(files: Sequence[tuple[Path, Content]], force: bool) -> None:
+    """Write a set of files all or none: each to a temporary name first, then all moved in."""
+    for path, _ in files:
+        check_writable(path, force)
+    temps: list[tuple[str, Path]] = []
+    placed: list[Path] = []
+    current = files[0][0] if files else Path()
+    try:
+        for current, content in files:
+            temps.append((_written_temp(current, content), current))
+        for tmp, current in temps:
+            _move_in(tmp, current, force)
+            placed.append(current)
+    except FileExistsError:
+        _undo(temps, placed, force)
+        raise ProblemError(f"{current}: already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        _undo(temps, placed, force)
+        raise ProblemError(f"{current}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:
+        _undo(temps, placed, force)
+        raise
+
+
+def _undo(temps: list[tuple[str, Path]], placed: list[Path], force: bool) -> None:
+    """Take back a set half written: the temporary files, and (without --force) the files placed."""
+    for tmp, _ in temps:
+        Path(tmp).unlink(missing_ok=True)
+    if not force:  # these names were free before: give them back
+        for path in placed:
+            path.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, content: Content, force: bool) -> None:
+    """Write a whole file or nothing, never over a special file, and without --force never over a file."""
+    write_files([(path, content)], force)
+
+
+def path_value(text: str) -> Path:
+    """A path from the command line; an empty one is named as such (Path("") would mean ".")."""
+    return Path(path_text(text))
+
+
+def path_text(text: str) -> str:
+    """A path from the command line kept as text (a trailing / says "a folder"); never empty."""
+    if not text.strip():
+        raise ProblemError(f"the path {text!r} is empty; give a file name")
+    return text
 
 
 ProblemArg = Annotated[
     Path | None,
     typer.Argument(
-        help="A problem file (.toml or .json); the built-in example if left out.", show_default=False
+        help="A problem file (.toml or .json); the built-in example if left out.",
+        show_default=False,
+        parser=path_value,
     ),
 ]
 
@@ -140,8 +244,10 @@ def _matrix_option(flag: str, what: str) -> Any:
     return typer.Option(flag, metavar="MATRIX", help=what, rich_help_panel=GIVENS_PANEL, show_default=False)
 
 
-def opt(help_text: str, panel: str, metavar: str | None = None, *flags: str) -> Any:
-    return typer.Option(*flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False)
+def opt(help_text: str, panel: str, metavar: str | None = None, *flags: str, **more: Any) -> Any:
+    return typer.Option(
+        *flags, metavar=metavar, help=help_text, rich_help_panel=panel, show_default=False, **more
+    )
 
 
 # The givens on the command line, shared by run and explain.
@@ -207,6 +313,18 @@ def stdout_console(plain: bool) -> Console:
     """The console for stdout: no colour when plain, piped or NO_COLOR (rich honours NO_COLOR)."""
     from rich.console import Console
 
+    width = screen_width()
     if plain or os.environ.get("NO_COLOR"):  # no ANSI codes at all, not even bold
-        return Console(color_system=None, highlight=False, markup=False, emoji=False)
-    return Console(highlight=False, markup=False, emoji=False)
+        return Console(color_system=None, highlight=False, markup=False, emoji=False, width=width)
+    return Console(highlight=False, markup=False, emoji=False, width=width)
+
+
+MIN_WIDTH, MAX_WIDTH = 20, 1000  # COLUMNS is clamped to these: 0 would print nothing, 10^20 overflows
+
+
+def screen_width() -> int | None:
+    """COLUMNS, clamped to a width that can be printed; None to let rich ask the terminal."""
+    text = os.environ.get("COLUMNS", "").strip()
+    if not (text.isascii() and text.isdigit()):  # unset or not a number: rich ignores it too
+        return None
+    return min(max(int(text[:7]) if len(text) <= 7 else MAX_WIDTH, MIN_WIDTH), MAX_WIDTH)

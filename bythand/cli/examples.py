@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import app, write_atomic
+from .common import app, path_value, write_atomic
 
 
 @app.command()
@@ -31,7 +31,12 @@ def examples(
 
 @app.command()
 def new(
-    file: Annotated[Path, typer.Argument(help="The problem file to write (.toml).", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The problem file to write (.toml or .json).", show_default=False, parser=path_value
+        ),
+    ],
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
 ) -> None:
     """Write a commented problem file to fill in."""

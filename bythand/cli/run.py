@@ -36,6 +36,7 @@ from .common import (
     int_options,
     json_text,
     opt,
+    path_value,
     stdout_console,
     write_atomic,
 )  # fmt: skip
@@ -99,7 +100,10 @@ def run(
         ),
     ] = False,
     output: Annotated[
-        Path | None, opt("Write to FILE instead of the screen.", DISPLAY_PANEL, "FILE", "--output", "-o")
+        Path | None,
+        opt(
+            "Write to FILE instead of the screen.", DISPLAY_PANEL, "FILE", "--output", "-o", parser=path_value
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite FILE if it exists.", rich_help_panel=DISPLAY_PANEL)
@@ -137,6 +141,17 @@ def run(
     picked = choice(layout, LAYOUTS, "--layout")
     if picked == "sheet":
         _sheet_fits_the_request(fmt, step, show_work)
+    if fmt == "json":  # written a row at a time: a 1024-token trace is ~100 MB of JSON
+        from ..render.data import write_trace_json
+
+        if output is None:
+            write_trace_json(trace, __version__, sys.stdout.write)
+            return
+        write_atomic(
+            output, lambda f: write_trace_json(trace, __version__, lambda s: f.write(s.encode())), force
+        )
+        print(f"Wrote {output} ({fmt})")
+        return
     if fmt == "xlsx":
         _write_live(trace, output, force, steps)
         return

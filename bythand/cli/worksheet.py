@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from ..errors import ProblemError
-from .common import METHOD_PANEL, app, check_writable, choice, opt, write_atomic
+from .common import METHOD_PANEL, app, check_writable, choice, opt, write_files
 
 if TYPE_CHECKING:
     from ..render.worksheet import OutputFormat
@@ -147,13 +147,14 @@ def worksheet(
     if fmt == "xlsx":
         files = _workbooks(docs, fills, paper, problem_path, sheet is None and not random)
     else:  # compile all, then write
-        files = [f for doc in docs for f in ws.render_document(doc, fmt, fills, paper)]
+        from ..render.classset import render_documents
+
+        files = render_documents(docs, fmt, fills, paper)  # big class sets in chunks: flat memory
     if manifest is not None:
         files.append((manifest[0], manifest[1].encode("utf-8")))
     if new_folder:
         target.mkdir()
-    for path, content in files:
-        write_atomic(path, content, force)
+    write_files(files, force)  # all or none
     if fmt == "pdf":  # a class set's printing cost, known before it is printed
         pages = [ws.page_count(doc, paper) for doc in docs]
         named = [f"{doc.path.name}.pdf ({n} page{'s' if n != 1 else ''})"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from ..explain import Diagnosis, Explanation
 from ..numbers import Matrix, fraction_text
@@ -77,3 +81,43 @@ def explanation_dict(done: Explanation, exact: bool, diagnosis: Diagnosis | None
             "remarks": diagnosis.text.splitlines(),
         }
     return out
+
+
+def _row_values(row: Matrix) -> list[float | None]:
+    """One row's values: floats, None where masked (−∞)."""
+    floats = row.astype(np.float64) if row.dtype == object else row
+    values: list[Any] = floats.tolist()
+    if np.isinf(floats).any():
+        return [None if math.isinf(v) else v for v in values]
+    return values
+
+
+PLACE = "\u0000matrices\u0000"  # no key or value of a trace holds a NUL
+
+
+def write_trace_json(trace: Trace, version: str, write: Callable[[str], object]) -> None:
+    """The JSON of trace_dict written piece by piece, a row at a time: the same text as
+    json.dumps(trace_dict(...)), without holding a Python object (or a string) for every cell at once."""
+    import json
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, allow_nan=False, ensure_ascii=False)
+
+    exact = trace.exact
+    head = trace_dict(replace(trace, matrices={}), version)
+    head["exact"] = exact  # (of no matrices at all, every one would be exact)
+    head["matrices"] = PLACE
+    before, after = dumps(head).split(dumps(PLACE))  # the matrices go where the placeholder is
+    write(before + "{")
+    for k, (name, m) in enumerate(trace.matrices.items()):
+        rows, cols = m.shape
+        write(f'{", " if k else ""}{dumps(name)}: {{"shape": [{rows}, {cols}], "values": [')
+        for i in range(rows):
+            write((", " if i else "") + dumps(_row_values(m[i])))
+        write('], "exact": ')
+        if exact:
+            write("[" + ", ".join(dumps([_exact(v) for v in m[i]]) for i in range(rows)) + "]")
+        else:
+            write("null")
+        write("}")
+    write("}" + after + "\n")

@@ -46,8 +46,9 @@ def parse_fill(text: str | None) -> frozenset[str]:
         return frozenset()
     chosen: set[str] = set()
     for part in (p.strip() for p in text.split(",")):
-        span = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
-        numbers = range(int(span[1]), int(span[2]) + 1) if span else [int(part)] if part.isdigit() else None
+        span = re.fullmatch(r"([0-9]{1,3})\s*-\s*([0-9]{1,3})", part)
+        single = part.isascii() and part.isdigit() and len(part) <= 3  # not ², not 5,000 digits
+        numbers = range(int(span[1]), int(span[2]) + 1) if span else [int(part)] if single else None
         if numbers is not None and numbers and all(n in FILL_STEPS.values() for n in numbers):
             chosen |= {name for name, step in FILL_STEPS.items() if step in numbers}
         elif part in FILL_STEPS:

@@ -1,0 +1,165 @@
+"""check at its edges: steps left out after a slip; answers exactly at the tolerance or half a unit off."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bythand import builtin_example, walk
+from bythand.check import Rules, check, parse_answers_text, template_text
+
+import reference as ref
+from fuzz import call
+from strategies import Drawn, drawn
+from student import ORDER, toml, work
+from test_explain import two_heads
+
+F = Fraction
+
+
+def grade(text: str, problem: Any = None, rules: Rules | None = None) -> Any:
+    trace = walk(problem or builtin_example())
+    return check(trace, parse_answers_text(text, "answers.toml", "toml"), rules)
+
+
+def verdicts(report: Any, name: str) -> list[list[str]]:
+    step = next(s for s in report.steps if s.name == name)
+    return [[c.verdict for c in row] for row in step.cells]
+
+
+def test_a_step_left_out_after_a_slip_is_worked_from_the_students_own_numbers() -> None:
+    """Q wrong, S not handed in, scaled from their own S: scaled is carried, not wrong."""
+    answers = work(builtin_example(), {"Q": (0, 0, F(3))})
+    report = grade(toml({"Q": answers["Q"], "scaled": answers["scaled"]}))
+    assert verdicts(report, "Q")[0][0] == "wrong"
+    # their q1 = (3, 0, 3); k1..k4 = (0,0,1), (2,1,0), (1,0,-1), (0,0,1): their S column 1 = (3, 6, 0, 3),
+    # ⌊/2⌋ = (1, 3, 0, 1), where the true scaled column is (1, 2, -1, 1)
+    assert [row[0] for row in verdicts(report, "scaled")] == ["correct", "carried", "carried", "correct"]
+    assert report.count("wrong") == 1 and report.count("carried") == 2
+    # handing in only Z after the slip: Z is worked through every missing step from their own Q
+    report = grade(toml({"Q": answers["Q"], "Z": answers["Z"]}))
+    assert [row[0] for row in verdicts(report, "Z")] == ["carried"] * 3
+    assert report.count("wrong") == 1
+
+
+def test_an_answer_exactly_at_the_tolerance_is_right_and_just_past_it_wrong() -> None:
+    rows = (
+        '["27/46", "9/28", "3/22", "3/4"], ["1/46", "1/28", "1/22", "1/12"], ["9/46", "9/28", "9/22", "1/12"]'
+    )
+    at_edge = F(9, 46) + F(1, 100)
+    past = at_edge + F(1, 10**6)
+    rules = Rules(tolerance=F(1, 100))
+    report = grade(f'A = [["{at_edge}", "9/28", "9/22", "1/12"], {rows}]\n', rules=rules)
+    assert verdicts(report, "A")[0][0] == "correct"
+    below = F(9, 46) - F(1, 100)
+    report = grade(f'A = [["{below}", "9/28", "9/22", "1/12"], {rows}]\n', rules=rules)
+    assert verdicts(report, "A")[0][0] == "correct"
+    report = grade(f'A = [["{past}", "9/28", "9/22", "1/12"], {rows}]\n', rules=rules)
+    assert verdicts(report, "A")[0][0] == "wrong"
+
+
+def test_a_decimal_exactly_half_a_unit_off_is_right() -> None:
+    """A[2,4] = 3/4: with one place 0.7 and 0.8 are both exactly half a unit off and right; 0.9 is not."""
+    blanks = '["?", "?", "?", "?"], ["?", "?", "?", "?"]'
+    for written, verdict in (("0.7", "correct"), ("0.8", "correct"), ("0.9", "wrong"), ("0.65", "wrong")):
+        text = f'A = [["?", "?", "?", "?"], ["?", "?", "?", {written}], {blanks}]\n'
+        assert verdicts(grade(text, rules=Rules(decimals=1)), "A")[1][3] == verdict, written
+    # two places by default: 0.8 has too few for a value that is not whole
+    for written, verdict in (("0.8", "wrong"), ("0.75", "correct"), ("0.745", "wrong")):
+        text = f'A = [["?", "?", "?", "?"], ["?", "?", "?", {written}], {blanks}]\n'
+        assert verdicts(grade(text), "A")[1][3] == verdict, written
+
+
+@settings(max_examples=60, deadline=None)
+@given(drawn(kinds=("int", "decimal"), scales=("floor-half", "none"), exps=("3", "2"), variants=False),
+       st.data())  # fmt: skip
+def test_one_slip_then_steps_left_out_is_still_the_only_wrong_cell(d: Drawn, data: st.DataObject) -> None:
+    """A slip, then any later steps not handed in: every handed-in cell after it is right or carried."""
+    p = d.problem()
+    trace = walk(p)
+    name = data.draw(st.sampled_from(ORDER))
+    m = trace[name]
+    cells = [(i, j) for i in range(m.shape[0]) for j in range(m.shape[1]) if m[i, j] != ref.MASKED]
+    i, j = data.draw(st.sampled_from(cells))
+    slipped = work(p, {name: (i, j, m[i, j] + data.draw(st.sampled_from([F(1), F(2)])))})
+    later = list(ORDER[ORDER.index(name) + 1 :])
+    kept = data.draw(st.lists(st.sampled_from(later), unique=True)) if later else []
+    handed = {n: slipped[n] for n in ORDER if n == name or n in kept}
+    report = check(trace, parse_answers_text(toml(handed), "a.toml", "toml"))
+    wrong = [(s.name, r, c) for s in report.steps for r, row in enumerate(s.cells)
+             for c, x in enumerate(row) if x.verdict == "wrong"]  # fmt: skip
+    assert wrong == [(name, i, j)]
+    assert [s.name for s in report.steps] == [n for n in ORDER if n in handed]
+
+
+@settings(max_examples=60, deadline=None)
+@given(drawn(kinds=("int", "decimal"), variants=False), st.data())
+def test_answers_at_the_tolerance_edge(d: Drawn, data: st.DataObject) -> None:
+    """truth ± tolerance is right, one millionth further is wrong, for exact and decimal truths alike."""
+    p = d.problem()
+    trace, expected = walk(p), d.reference()
+    name = data.draw(st.sampled_from(["S", "scaled", "E", "sums", "A", "Z"]))
+    m = expected[name]
+    cells = [(i, j) for i in range(len(m)) for j in range(len(m[0])) if m[i][j] != ref.MASKED]
+    i, j = data.draw(st.sampled_from(cells))
+    tolerance = F(data.draw(st.integers(1, 50)), 100)
+    sign = data.draw(st.sampled_from([1, -1]))
+    value = m[i][j]
+    truth = value if isinstance(value, Fraction) else F(value)
+    rules = Rules(tolerance=tolerance)
+    for offset, verdict in ((tolerance, "correct"), (tolerance + F(1, 10**6), "wrong")):
+        written = truth + sign * offset
+        report = check(trace, parse_answers_text(f'{name} = [[1]]\n'.replace("[[1]]", grid(m, i, j, written)),
+                                                 "a.toml", "toml"), rules)  # fmt: skip
+        assert verdicts(report, name)[i][j] == verdict, (name, i, j, truth, written)
+
+
+def grid(m: ref.Mat, i: int, j: int, value: Fraction) -> str:
+    """A matrix of blanks with one cell written as an exact fraction."""
+    rows = [['"?"'] * len(m[0]) for _ in m]
+    rows[i][j] = f'"{value.numerator}/{value.denominator}"'
+    return "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]"
+
+
+def test_a_template_of_several_masked_heads_prefills_each_heads_masked_cells() -> None:
+    text = template_text(walk(two_heads().with_options(mask="causal")), None)
+    assert 'h2.scaled = [\n  ["?", "?", "?"],\n  ["-inf", "?", "?"],\n  ["-inf", "-inf", "?"],\n]' in text
+    assert 'h2.E = [\n  ["?", "?", "?"],\n  [0, "?", "?"],\n  [0, 0, "?"],\n]' in text
+    assert 'h1.A = [\n  ["?", "?", "?"],\n  [0, "?", "?"],\n  [0, 0, "?"],\n]' in text
+
+
+def test_check_json_names_every_field_of_a_report_and_of_a_failure(tmp_path: Path) -> None:
+    """The JSON a gradebook script reads: the keys, an unreadable cell's row and column, a failure."""
+    answers = tmp_path / "ax.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, "x", 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\n', encoding="utf-8")
+    code, out, err = call("check", str(answers), "-f", "json")
+    assert (code, err) == (1, "")
+    report = json.loads(out)
+    assert list(report) == ["name", "answers", "problem", "graded_against", "note", "flags", "student",
+                            "summary", "steps"]  # fmt: skip
+    assert (report["answers"], report["problem"], report["student"]) == (
+        str(answers), "built-in example self-attention-6x4", None)  # fmt: skip
+    assert report["summary"] == {"correct": 11, "carried": 0, "wrong": 0, "blank": 0, "unreadable": 1,
+                                 "total": 12}  # fmt: skip
+    assert report["steps"]["Q"]["unreadable_cells"] == [
+        {"row": 1, "column": 2, "text": "x", "reason": "'x' is not a number"}
+    ]
+    missing = tmp_path / "none.toml"
+    code, out, err = call("check", str(missing), str(answers), "-f", "json")
+    failure = json.loads(out)[0]
+    assert failure == {"name": None, "answers": str(missing), "problem": None, "graded_against": None,
+                       "flags": [], "student": None, "error": f"{missing}: no such file"}  # fmt: skip
+
+
+def test_fill_naming_no_step_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    answers = tmp_path / "af.toml"
+    answers.write_text('name = "Ada"\nQ = [[2, 1, 0, 2], [0, 1, 1, 1], [3, 2, 2, 1]]\nfill = ["Zq"]\n',
+                       encoding="utf-8")  # fmt: skip
+    code, out, err = call("check", str(answers))
+    assert (code, out) == (2, "")
+    assert err == f"Error: {answers}: fill names Zq, which is not a step (did you mean Z?)\n"
