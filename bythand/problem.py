@@ -165,16 +165,7 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
     if bad.size:
         i, j = (int(k) + 1 for k in bad[0])
         raise ProblemError(f"{where}: {name} row {i}, column {j}: {floats[i - 1, j - 1]} is not allowed")
-    if _whole(floats):  # np.array([[1., 0.]]) holds integers: worked exactly, as if written 1 and 0
-        return to_matrix([[int(v) for v in row] for row in floats.tolist()], name, where)
     return floats, True
-
-
-def _whole(floats: np.ndarray[Any, Any]) -> bool:
-    """True when every entry is a whole number a hand would write (below 2^53, where floats stop
-    holding every integer: 1e300 is a float's approximation, not a hand-sized integer)."""
-    finite = bool(np.all(np.isfinite(floats)) and np.all(np.abs(floats) < 2.0**53))
-    return finite and bool(np.all(floats == np.round(floats)))
 
 
 def from_array_like(value: Any) -> Any:
@@ -199,14 +190,10 @@ MatrixLike = Matrix | Sequence[Sequence[Any]] | ArrayLike
 def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     """A validated matrix (arrays already in the domain pass through) and whether decimals were written."""
     value = from_array_like(value)
-    if (
-        isinstance(value, np.ndarray)
-        and value.ndim == 2
-        and (is_exact(value) or (value.dtype == np.float64 and not _whole(value)))
-    ):
+    if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
-        return _within_caps(value, name, where), not is_exact(value)  # a float array holds decimals
+        return _within_caps(value, name, where), False
     if isinstance(value, list | tuple) and len(value) > MAX_SIDE:  # refused before parsing every cell
         raise ProblemError(
             f"{where}: {name} has {len(value):,} rows; bythand works with at most {MAX_SIDE:,}"
@@ -268,7 +255,7 @@ class Problem:
     Multi-head: `heads` as a list of {WQ, WK, WV}, or an int h that splits one WQ/WK/WV into h
     equal blocks (of rows in columns, of columns in rows), with an optional output projection WO.
     `options` is an Options or a dict ({"scale": "none", "exp": "2"}); `convention="rows"` says the
-    matrices are written with tokens as rows. Numpy arrays of whole-number floats are worked exactly.
+    matrices are written with tokens as rows.
     """
 
     X: Matrix

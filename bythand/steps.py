@@ -44,7 +44,11 @@ def valid_steps(trace: Trace) -> str:
 def _one(trace: Trace, text: str, whole: str) -> int:
     """One step, by number or by matrix name (case-insensitive when that is unambiguous; Kᵀ for KT)."""
     numbers = {s.number for s in trace.steps}
-    if re.fullmatch(r"\d+", text):
+    if re.fullmatch(r"[0-9]+", text):
+        if len(text) > 6:  # never a step; and never turned into a 5,000-digit integer
+            raise ProblemError(
+                f"--step: {text[:6] + '…'!r} is not a step of this problem; {valid_steps(trace)}"
+            )
         if int(text) not in numbers:
             raise ProblemError(f"--step: {text} is not a step of this problem; {valid_steps(trace)}")
         return int(text)

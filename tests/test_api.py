@@ -61,20 +61,16 @@ def test_problem_options_as_a_dict_and_convention() -> None:
         Problem([[1]], [[1]], [[1]], [[1]], options={"approx": "yes"})
 
 
-def test_whole_number_floats_stay_exact_and_others_do_not() -> None:
+def test_integer_arrays_stay_exact_and_float_arrays_do_not() -> None:
     whole = Problem(
-        np.array([[2.0, 0.0], [0.0, 1.0]]),
-        np.array([[1.0, 1.0]]),
-        [[1, -1]],
-        [[2, 0]],
-        options={"approx": True},
+        np.array([[2, 0], [0, 1]]), np.array([[1, 1]]), [[1, -1]], [[2, 0]], options={"approx": True}
     )
     trace = walk(whole)
-    assert trace.exact and trace["X"][0, 0] == Fraction(2) and not whole.decimal_input
+    assert trace.exact and trace["X"][0, 0] == Fraction(2)
     halves = Problem(
         np.array([[0.5, 0.0], [0.0, 1.0]]), [[1, 1]], [[1, -1]], [[2, 0]], options={"approx": True}
     )
-    assert not walk(halves).exact and halves.decimal_input
+    assert not walk(halves).exact
 
 
 def test_repr_of_a_trace_is_one_line() -> None:
