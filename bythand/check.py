@@ -72,7 +72,7 @@ __all__ = [  # the answers record and its loaders live in answers.py and are re-
 
 Verdict = Literal["correct", "carried", "wrong", "unreadable", "blank"]
 VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank", "unreadable")
-FLOAT_SLACK = 1e-9  # an exact answer matches a decimal truth up to the float's own rounding
+FLOAT_SLACK = 2.0**-50  # a few units in the last place: a decimal truth is exact up to its float rounding, no more
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,20 @@ def test_answers_at_the_tolerance_edge(d: Drawn, data: st.DataObject) -> None:
     truth = value if isinstance(value, Fraction) else F(value)
     rules = Rules(tolerance=tolerance)
     for offset, verdict in ((tolerance, "correct"), (tolerance + F(1, 10**6), "wrong")):
-        written = truth + sign * offset
+        written = short(truth + sign * offset, outward=verdict == "wrong", sign=sign)
         report = check(trace, parse_answers_text(f'{name} = [[1]]\n'.replace("[[1]]", grid(m, i, j, written)),
                                                  "a.toml", "toml"), rules)  # fmt: skip
         assert verdicts(report, name)[i][j] == verdict, (name, i, j, truth, written)
+
+
+def short(value: Fraction, outward: bool, sign: int) -> Fraction:
+    """The value as a fraction a student could write (at most 60 characters, as check reads), rounded
+    at 12 decimal places away from the truth (outward) or toward it, so the edge stays on its side."""
+    if len(f"{value.numerator}/{value.denominator}") <= 60:
+        return value
+    up = (sign > 0) == outward
+    scaled = value * 10**12
+    return F(math.ceil(scaled) if up else math.floor(scaled), 10**12)
 
 
 def grid(m: ref.Mat, i: int, j: int, value: Fraction) -> str:
