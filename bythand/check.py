@@ -72,7 +72,7 @@ __all__ = [  # the answers record and its loaders live in answers.py and are re-
 
 Verdict = Literal["correct", "carried", "wrong", "unreadable", "blank"]
 VERDICTS: tuple[Verdict, ...] = ("correct", "carried", "wrong", "blank", "unreadable")
-FLOAT_SLACK = 2.0**-50  # a few units in the last place: a decimal truth is exact up to its float rounding, no more
+FLOAT_SLACK = 2.0**-50  # a few units in the last place: a decimal truth is exact up to its rounding
 
 
 @dataclass(frozen=True)

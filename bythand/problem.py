@@ -165,6 +165,8 @@ def _array_to_matrix(array: np.ndarray[Any, Any], name: str, where: str) -> tupl
     if bad.size:
         i, j = (int(k) + 1 for k in bad[0])
         raise ProblemError(f"{where}: {name} row {i}, column {j}: {floats[i - 1, j - 1]} is not allowed")
+    if _whole(floats):  # whole numbers stored as floats (np.loadtxt, torch's default dtype): worked exactly
+        return to_matrix(floats.astype(np.int64).tolist(), name, where)
     return floats, True
 
 
@@ -190,6 +192,8 @@ MatrixLike = Matrix | Sequence[Sequence[Any]] | ArrayLike
 def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
     """A validated matrix (arrays already in the domain pass through) and whether decimals were written."""
     value = from_array_like(value)
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and _whole(value):
+        value = value.astype(np.int64)  # whole numbers stored as floats (np.loadtxt, torch): worked exactly
     if isinstance(value, np.ndarray) and value.ndim == 2 and (is_exact(value) or value.dtype == np.float64):
         if 0 in value.shape:
             raise ProblemError(f"{where}: {name} is empty (shape {value.shape[0]}×{value.shape[1]})")
@@ -200,6 +204,13 @@ def _matrix(value: MatrixLike, name: str, where: str) -> tuple[Matrix, bool]:
         )
     matrix, decimal = to_matrix(value, name, where)
     return _within_caps(matrix, name, where), decimal
+
+
+def _whole(array: np.ndarray[Any, Any]) -> bool:
+    """Finite whole numbers small enough to be integers exactly."""
+    with np.errstate(invalid="ignore"):
+        finite = bool(np.all(np.isfinite(array)))
+        return finite and bool(np.all(array == np.round(array)) and np.all(np.abs(array) <= 2.0**53))
 
 
 def _within_caps(m: Matrix, name: str, where: str) -> Matrix:

@@ -182,9 +182,18 @@ def concatenate(Zs: list[Mat], columns: bool) -> Mat:
     return [[v for Z in Zs for v in Z[i]] for i in range(len(Zs[0]))]
 
 
+def floats(m: Mat) -> Mat:
+    """The matrix in floats."""
+    return [[float(v) for v in row] for row in m]
+
+
 def head(X: Mat, src: Mat, WQ: Mat, WK: Mat, WV: Mat, opts: dict[str, str]) -> dict[str, Mat]:
     """Steps 2 to 9 of one head."""
     columns = opts["convention"] == "columns"
+    given = {"WQ": WQ, "WK": WK, "WV": WV}  # shown as written
+    givens = (X, src, WQ, WK, WV)
+    if any(isinstance(v, float) for m in givens for row in m for v in row):  # worked in one number domain
+        X, src, WQ, WK, WV = (floats(m) for m in givens)
     Q, K, V = project(X, src, WQ, WK, WV, columns)
     KT = transpose(K)
     S = scores(Q, KT, columns)
@@ -195,7 +204,7 @@ def head(X: Mat, src: Mat, WQ: Mat, WK: Mat, WV: Mat, opts: dict[str, str]) -> d
     total = sums(E, columns)
     A = normalise(E, total, columns)
     Z = weight(V, A, columns)
-    return {"WQ": WQ, "WK": WK, "WV": WV, "Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled,
+    return {**given, "Q": Q, "K": K, "V": V, "KT": KT, "S": S, "scaled": scaled,
             "E": E, "sums": total, "A": A, "Z": Z}  # fmt: skip
 
 

@@ -56,7 +56,9 @@ class Drawn:
 
     def numbers(self, m: ref.Mat) -> ref.Mat:
         """The matrix as the reference reads it: floats for the float route, Fractions otherwise."""
-        return [[float(v) for v in row] for row in m] if self.kind == "float" else m
+        # a float array of whole numbers is worked exactly, as written
+        whole = all(Fraction(v).denominator == 1 for row in m for v in row)
+        return [[float(v) for v in row] for row in m] if self.kind == "float" and not whole else m
 
     def problem(self) -> Problem:
         """The same numbers as a bythand Problem."""
@@ -72,7 +74,11 @@ class Drawn:
 
     def reference(self) -> dict[str, ref.Mat]:
         """Every matrix by the reference."""
-        heads = [tuple(self.numbers(w) for w in ws) for ws in self.head_weights()]
+        if self.listed:  # each head's arrays as given
+            heads = [tuple(self.numbers(w) for w in ws) for ws in self.head_weights()]
+        else:  # one array each, then cut into heads: a part keeps the domain of the whole
+            parts = [ref.split(self.numbers(w), self.heads, self.columns) for w in self.weights]
+            heads = list(zip(*parts, strict=True))
         return ref.trace(
             self.numbers(self.X),
             heads,  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import ast
 import importlib.util
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,22 @@ def test_a_title_with_quotes_and_backslashes_stays_a_docstring(tmp_path: Path) -
     for script in (to_numpy(walk(problem)), to_pytorch(walk(problem))):
         doc = ast.get_docstring(ast.parse(script))
         assert doc is not None and doc.startswith('A """tricky""" \\ title"\n')
+
+
+def test_a_script_is_the_whole_trace_so_step_is_refused(cli: Runner) -> None:
+    for fmt in ("numpy", "pytorch"):
+        result = cli("run", "-f", fmt, "--step", "A")
+        assert (result.code, result.err) == (
+            2, f"Error: --step: a {fmt} script computes the whole trace; leave --step out\n"
+        )  # fmt: skip
+
+
+def test_numpy_floats_that_are_whole_numbers_stay_exact() -> None:
+    exact = walk(load_example("self-attention-6x4"))
+    p = exact.problem
+    WQ, WK, WV = (np.array(to_float(w)) for w in (p.WQ, p.WK, p.WV))
+    as_floats = Problem(np.array(to_float(p.X)), WQ, WK, WV, options=p.options)
+    trace = walk(as_floats)
+    assert trace.exact and trace["A"][1, 0] == exact["A"][1, 0] == Fraction(27, 46)
+    halves = walk(Problem(np.array(to_float(p.X)) / 2, p.WQ, p.WK, p.WV, options=p.options))
+    assert not halves.exact  # a float that is not whole keeps the decimal route

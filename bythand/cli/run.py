@@ -133,6 +133,8 @@ def run(
         from ..steps import select_steps
 
         steps = select_steps(trace, step)
+    if steps is not None and fmt in ("numpy", "pytorch"):
+        raise ProblemError(f"--step: a {fmt} script computes the whole trace; leave --step out")
     if show_work and fmt not in SHOW_WORK_FORMATS:
         raise ProblemError(
             f"--show-work explains cells in the {', '.join(SHOW_WORK_FORMATS[:-1])} and "
