@@ -148,42 +148,10 @@ def render(
         raise ProblemError(f"numbers: unknown value {numbers!r} (choose auto, fraction, decimal)")
     chosen = _steps(trace, steps)
     mode: Any = numbers
-    if format == "json":
-        from . import __version__
-        from .cli.common import json_text
-        from .render.data import trace_dict
+    if format != "terminal":
+        from .render.formats import as_text
 
-        return json_text(trace_dict(trace, __version__))
-    if format in ("numpy", "pytorch"):  # a script that computes the whole trace again
-        from .render import code
-
-        return code.to_numpy(trace) if format == "numpy" else code.to_pytorch(trace)
-    if format in ("markdown", "latex", "csv"):
-        from .render import text
-
-        if format == "csv":
-            return text.to_csv(trace, steps=chosen)
-        if format == "markdown":
-            return text.to_markdown(
-                trace, steps=chosen, numbers=mode, precision=precision, show_work=show_work
-            )
-        return text.to_latex(trace, steps=chosen, numbers=mode, precision=precision, show_work=show_work)
-    from .render import export
-
-    if format in ("html", "svg"):
-        to_picture = export.to_html if format == "html" else export.to_svg
-        return to_picture(
-            trace,
-            steps=chosen,
-            numbers=mode,
-            precision=precision,
-            full=full,
-            show_work=show_work,
-            sheet=sheet,
-        )
-    if format == "plain":
-        return export.to_text(trace, steps=chosen, numbers=mode, precision=precision, plain=True, full=full,
-                              show_work=show_work, sheet=sheet)  # fmt: skip
+        return as_text(trace, format, chosen, mode, precision, full, show_work, sheet)
     from rich.console import Console
     from rich.text import Text
 

@@ -677,9 +677,9 @@ def test_an_empty_path_is_named(cli: Runner) -> None:
 
 
 def test_streamed_json_is_the_json_of_the_trace() -> None:
-    from bythand.cli.common import json_text
     from bythand.problem import example_names, load_example
     from bythand.render.data import trace_dict, write_trace_json
+    from bythand.render.formats import json_text
     from bythand.walk import walk
 
     for name in example_names():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import BythandError, ProblemError
+from ..render.formats import json_text
 from .common import (
     DISPLAY_PANEL,
     ApproxOpt,
@@ -28,7 +29,6 @@ from .common import (
     choice,
     chosen_problem,
     int_options,
-    json_text,
     path_text,
     path_value,
     stdout_console,

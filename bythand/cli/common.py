@@ -84,13 +84,6 @@ def choice(value: str, valid: tuple[str, ...], flag: str) -> str:
     return value
 
 
-def json_text(data: Any) -> str:
-    """JSON for machines: never NaN, and text as it is written (JSON loads only when asked for)."""
-    import json
-
-    return json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n"
-
-
 def _special(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
     import stat

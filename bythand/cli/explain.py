@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..render.formats import json_text
 from .common import (
     DISPLAY_PANEL,
     ApproxOpt,
@@ -29,7 +30,6 @@ from .common import (
     choice,
     chosen_problem,
     int_options,
-    json_text,
 )  # fmt: skip
 
 

@@ -34,7 +34,6 @@ from .common import (
     choice,
     chosen_problem,
     int_options,
-    json_text,
     opt,
     path_value,
     stdout_console,
@@ -158,7 +157,9 @@ def run(
         _write_live(trace, output, force, steps)
         return
     if output is not None or fmt not in ("terminal", "plain"):
-        text = formatted(trace, fmt, steps, mode, places, full, show_work, sheet=picked == "sheet")
+        from ..render.formats import as_text
+
+        text = as_text(trace, fmt, steps, mode, places, full, show_work, sheet=picked == "sheet")
         if output is None:
             sys.stdout.write(text)
         else:
@@ -218,48 +219,6 @@ def _sheet_fits(
     from ..render.canvas import sheet_fits
 
     return sheet_fits(trace, console.width, console.height, mode, places)
-
-
-def formatted(
-    trace: Trace,
-    fmt: str,
-    steps: list[int] | None,
-    mode: NumberMode,
-    precision: int,
-    full: bool = False,
-    show_work: bool = False,
-    sheet: bool = False,
-) -> str:
-    """The trace as text in one of the file formats (the terminal views without colour codes)."""
-    if fmt in ("numpy", "pytorch"):  # a script that computes the whole trace again: --step does not apply
-        from ..render import code
-
-        return code.to_numpy(trace) if fmt == "numpy" else code.to_pytorch(trace)
-    if fmt == "json":
-        from ..render.data import trace_dict
-
-        return json_text(trace_dict(trace, __version__))
-    if fmt in ("markdown", "latex", "csv"):
-        from ..render import text
-
-        if fmt == "csv":
-            return text.to_csv(trace, steps=steps)
-        if fmt == "markdown":
-            return text.to_markdown(
-                trace, steps=steps, numbers=mode, precision=precision, show_work=show_work
-            )
-        return text.to_latex(trace, steps=steps, numbers=mode, precision=precision, show_work=show_work)
-    from ..render import export
-
-    if fmt in ("html", "svg"):
-        to_picture = export.to_html if fmt == "html" else export.to_svg
-        return to_picture(
-            trace, steps=steps, numbers=mode, precision=precision, full=full, show_work=show_work, sheet=sheet
-        )
-    return export.to_text(
-        trace, steps=steps, numbers=mode, precision=precision, plain=fmt == "plain", full=full,
-        show_work=show_work, sheet=sheet,
-    )  # fmt: skip
 
 
 def _write_live(trace: Trace, output: Path | None, force: bool, steps: list[int] | None) -> None:
