@@ -32,10 +32,14 @@ def as_text(
 
         return code.to_numpy(trace) if fmt == "numpy" else code.to_pytorch(trace)
     if fmt == "json":
-        from .. import __version__
-        from .data import trace_dict
+        import io
 
-        return json_text(trace_dict(trace, __version__))
+        from .. import __version__
+        from .data import write_trace_json
+
+        out = io.StringIO()  # the writer run -f json streams: one JSON text for the CLI and the API
+        write_trace_json(trace, __version__, out.write)
+        return out.getvalue()
     if fmt in ("markdown", "latex", "csv"):
         from . import text
 
