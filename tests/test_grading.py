@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -403,6 +404,21 @@ def test_a_class_graded_with_its_roster(cli: Runner, roster_class: Path) -> None
     assert rows[-1][:14] == ["", "Bob", "", "", "", "", "", "", "no answers file from Bob", f"sheet {BOB}",
                              "", "missing", "1002", "bob@x.org"]  # fmt: skip
     assert f"Missing: no answers file from Bob (sheet {BOB})" in result.out
+
+
+def test_the_manifest_in_the_graded_folder_is_not_named_as_skipped(cli: Runner, roster_class: Path) -> None:
+    c = roster_class / "class"
+    (c / "3-bob.toml").unlink()
+    (c / "4-dee.toml").unlink()
+    shutil.copy(roster_class / "sheets" / "manifest.csv", c / "manifest.csv")
+    write(c / "notes.txt", "to do\n")
+    result = cli("check", str(c), "--roster", str(c / "manifest.csv"), "-f", "plain")
+    assert result.code == 1, result.err  # Bob is missing: a flag
+    skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
+    assert skipped == [f"Skipped {c / 'notes.txt'}: not an answers file (.toml, .json, .xlsx)"]
+    # without --roster the same CSV is a file left out, and named
+    plain = cli("check", str(c / "1-ada.toml"), str(c), "-f", "plain")
+    assert f"Skipped {c / 'manifest.csv'}: " in plain.out
 
 
 def test_platform_gradebooks_carry_the_documented_headers(cli: Runner, roster_class: Path) -> None:
