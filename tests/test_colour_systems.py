@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -83,3 +84,47 @@ def test_masked_cells_are_grey_and_unlike_any_role() -> None:
         out = console.file.getvalue()  # type: ignore[attr-defined]
         masked = [_colour(p) for p, t in SGR.findall(out) if t.strip() == "-∞"]
         assert masked and set(masked) == {grey}, (system, masked)
+
+
+@pytest.mark.parametrize(
+    ("term", "pattern"),
+    [("xterm-direct", r"38;2;\d+;\d+;\d+"), ("xterm-256color", r"38;5;\d+"), ("xterm", r"3[0-7]|9[0-7]")],
+)
+def test_check_marks_every_verdict_in_its_own_colour(tmp_path: Path, term: str, pattern: str) -> None:
+    """check's report in a terminal of each colour system: ✓ → ✗ · ? never share a colour (in 16 colours
+    rich's nearest match made correct grey and wrong the yellow of unreadable)."""
+    import os
+    import subprocess
+    import sys
+    from fractions import Fraction
+
+    from bythand.problem import builtin_example as classic
+
+    import student
+
+    lines = student.toml(student.work(classic(), {"Q": (0, 0, Fraction(99))})).splitlines()  # then carried
+    k = next(k for k, line in enumerate(lines) if line.startswith("V = "))
+    cells = re.findall(r'"[^"]*"', lines[k])
+    lines[k] = lines[k].replace(cells[0], '"abc"', 1).replace(cells[1], '"?"', 1)  # unreadable, blank
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "a.toml"
+    path.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM", "TERM", "COLUMNS")}
+    env.update(FORCE_COLOR="1", TERM=term, COLUMNS="200")
+    if term == "xterm-direct":
+        env["COLORTERM"] = "truecolor"
+    out = subprocess.run(
+        [sys.executable, "-m", "bythand", "check", str(path)],
+        capture_output=True, text=True, env=env, check=False,
+    ).stdout  # fmt: skip
+    marks: dict[str, set[str]] = {}
+    for params, run in SGR.findall(out):
+        cell = run.strip()
+        if "(from your own" in cell or "(not a number" in cell:
+            continue  # the legend, dim
+        if cell[:1] in ("✓", "→", "✗", "·", "?") and (len(cell) == 1 or cell[1] == " "):  # a marked cell
+            marks.setdefault(cell[0], set()).add(_colour(params))
+    assert set(marks) == set("✓→✗·?"), marks
+    for mark, found in marks.items():
+        assert len(found) == 1 and re.fullmatch(pattern, next(iter(found))), (mark, found)
+    assert len({next(iter(f)) for f in marks.values()}) == 5, marks

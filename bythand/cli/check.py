@@ -401,14 +401,17 @@ def _show_results(results: list[Any], whole_class: bool, fmt: str, precision: in
     plain = fmt == "plain"
     console = stdout_console(plain)
     if whole_class:
-        table = class_table(results, plain=plain)
+        colours = console.color_system
+        table = class_table(results, plain=plain, color_system=colours)
         wanted = natural_width(table)
         if console.is_terminal and wanted > console.width:  # too narrow for a column per step
-            table = class_table(results, plain=plain, compact=True)
+            table = class_table(results, plain=plain, compact=True, color_system=colours)
             wanted = natural_width(table)
         renderables: list[Any] = [table, *class_lines(results)]
     else:
-        renderables = render_report(results[0], plain=plain, precision=precision)
+        renderables = render_report(
+            results[0], plain=plain, precision=precision, color_system=console.color_system
+        )
         wanted = min_width(renderables)
     if not console.is_terminal:  # a file or a pipe: never squeeze a table
         console.width = max(console.width, wanted)

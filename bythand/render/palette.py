@@ -115,6 +115,29 @@ VERDICT_STYLES: dict[str, str] = {
     "blank": "#808080",  # grey, as masked cells
     "unreadable": "bold #B9770E",  # amber: not a number at all, so neither right nor wrong
 }
+# In fewer colours rich's nearest match turns "correct" grey and "wrong" the yellow of "unreadable"
+VERDICT_STYLES_256: dict[str, str] = {
+    "correct": "color(28)",  # #008700 green
+    "carried": "color(33)",  # #0087ff blue
+    "wrong": "bold color(160)",  # #d70000 red
+    "blank": "color(244)",  # grey
+    "unreadable": "bold color(136)",  # #af8700 amber
+}
+VERDICT_STYLES_16: dict[str, str] = {
+    "correct": "green",
+    "carried": "bright_blue",
+    "wrong": "bold red",
+    "blank": "bright_black",
+    "unreadable": "bold yellow",
+}
+
+
+def verdict_style(verdict: str, color_system: str | None = "truecolor") -> str:
+    """A verdict's style as rich writes it for this colour system: each verdict keeps its own colour."""
+    table = {"truecolor": VERDICT_STYLES, "256": VERDICT_STYLES_256, "standard": VERDICT_STYLES_16}
+    return table[system_of(color_system)][verdict]
+
+
 VERDICT_MARKS: dict[str, str] = {
     "correct": "✓",
     "carried": "→",

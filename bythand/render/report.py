@@ -17,7 +17,7 @@ from ..check import VERDICTS, Failure, Report, StepResult, gradebook_rows, perce
 from ..explain import number_text
 from ..walk import Trace
 from .labels import labels
-from .palette import VERDICT_MARKS, VERDICT_STYLES, colour
+from .palette import VERDICT_MARKS, terminal_colour, verdict_style
 
 # A matrix is a box with a header rule and no inner lines, as in the walkthrough's view.
 MATRIX = Box("╭──╮\n│  │\n├──┤\n│  │\n├──┤\n├──┤\n│  │\n╰──╯\n")
@@ -44,9 +44,11 @@ def _cell_text(step: StepResult, i: int, j: int, precision: int) -> str:
     return f"{mark} {c.answer}"
 
 
-def _step_table(report: Report, step: StepResult, plain: bool, precision: int) -> Table:
+def _step_table(
+    report: Report, step: StepResult, plain: bool, precision: int, color_system: str | None
+) -> Table:
     rows, cols = labels(report.trace, step.name)
-    hue = "" if plain else colour(step.name)
+    hue = "" if plain else terminal_colour(step.name, color_system)
     table = Table(
         title=step.name,
         title_style=f"bold {hue}".strip(),
@@ -64,14 +66,20 @@ def _step_table(report: Report, step: StepResult, plain: bool, precision: int) -
         for j in range(len(cols)):
             verdict = step.cells[i][j].verdict
             cells.append(
-                Text(_cell_text(step, i, j, precision), style="" if plain else VERDICT_STYLES[verdict])
+                Text(
+                    _cell_text(step, i, j, precision),
+                    style="" if plain else verdict_style(verdict, color_system),
+                )
             )
         table.add_row(*cells, "")
     return table
 
 
-def render_report(report: Report, plain: bool = False, precision: int = 2) -> list[RenderableType]:
-    """One student's report: each graded step's marked cells, the work for a first wrong cell, a summary."""
+def render_report(
+    report: Report, plain: bool = False, precision: int = 2, color_system: str | None = "truecolor"
+) -> list[RenderableType]:
+    """One student's report: each graded step's marked cells, the work for a first wrong cell, a summary;
+    coloured for the terminal's colour system, so that no two verdicts or steps share a colour."""
     who = f" ({report.name})" if report.name else ""
     out: list[RenderableType] = [Text(report.note, style="" if plain else "bold")] if report.note else []
     out += [
@@ -91,7 +99,7 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
             continue
         out += _blank_line(blank, plain)
         blank = []
-        hue = "" if plain else colour(step.name)
+        hue = "" if plain else terminal_colour(step.name, color_system)
         out.append(Text(""))
         title = f" Step {step.number} · {step.name} "
         out.append(
@@ -102,23 +110,25 @@ def render_report(report: Report, plain: bool = False, precision: int = 2) -> li
                 style=hue,
             )
         )
-        out.append(_step_table(report, step, plain, precision))
+        out.append(_step_table(report, step, plain, precision, color_system))
         if step.work:
             out.append(Text("First wrong cell, worked:", style="" if plain else "bold"))
             out.extend(Text("  " + line, style="" if plain else "italic") for line in step.work)
-        out.extend(_unreadable_lines(report, step, plain))
+        out.extend(_unreadable_lines(report, step, plain, color_system))
     out += _blank_line(blank, plain)
     out.append(Text(""))
     out.append(Text(summary_line(report), style="" if plain else "bold"))
     return out
 
 
-def _unreadable_lines(report: Report, step: StepResult, plain: bool) -> list[RenderableType]:
+def _unreadable_lines(
+    report: Report, step: StepResult, plain: bool, color_system: str | None
+) -> list[RenderableType]:
     """Each cell that could not be read, where and why."""
     return [
         Text(
             f"Unreadable {step.name}[{i + 1},{j + 1}]: {c.reason}",
-            style="" if plain else VERDICT_STYLES["unreadable"],
+            style="" if plain else verdict_style("unreadable", color_system),
         )
         for i, line in enumerate(step.cells)
         for j, c in enumerate(line)
@@ -136,7 +146,12 @@ def _blank_line(steps: Sequence[StepResult], plain: bool) -> list[RenderableType
     return [Text(""), Text(f"Left blank: {names} ({count})", style="" if plain else "dim")]
 
 
-def class_table(results: Sequence[Report | Failure], plain: bool = False, compact: bool = False) -> Table:
+def class_table(
+    results: Sequence[Report | Failure],
+    plain: bool = False,
+    compact: bool = False,
+    color_system: str | None = "truecolor",
+) -> Table:
     """A whole class: one row per file with what it was graded against, its score and each step's
     credited cells, and any roster flag.
 
@@ -147,16 +162,15 @@ def class_table(results: Sequence[Report | Failure], plain: bool = False, compac
     for heading in ("file", "name", "problem", "score", "%"):
         table.add_column(heading, justify="right" if heading in ("score", "%") else "left", no_wrap=True)
     for name in names:
-        table.add_column(
-            name, justify="right", header_style="" if plain else f"bold {colour(name)}", no_wrap=True
-        )
+        hue = "" if plain else f"bold {terminal_colour(name, color_system)}"
+        table.add_column(name, justify="right", header_style=hue, no_wrap=True)
     flagged = any(r.flags for r in results)
     if flagged:
         table.add_column("flag", no_wrap=True)
     failed = any(isinstance(r, Failure) for r in results) and not compact
     if failed:
         table.add_column("error", no_wrap=True)
-    style = "" if plain else VERDICT_STYLES["wrong"]
+    style = "" if plain else verdict_style("wrong", color_system)
     for r in results:
         flag = [Text("; ".join(r.flags), style=style)] if flagged else []
         name = r.student.name if r.student is not None else r.name or ""
