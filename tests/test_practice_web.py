@@ -66,7 +66,23 @@ def test_a_browser_types_a_value_and_sees_its_mark(tmp_path: Path) -> None:
             while "✓ correct" not in "".join(frames[seen:]) and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
             page.screenshot(path=str(tmp_path / "practice-web.png"))
+            # a second tab on the same answers file: the reason in the page, not "failed to start"
+            second: list[str] = []
+            other = browser.new_page(viewport={"width": 1400, "height": 900})
+            other.on(
+                "websocket",
+                lambda ws: ws.on(
+                    "framereceived",
+                    lambda f: second.append(f if isinstance(f, str) else f.decode("utf-8", "replace")),
+                ),
+            )
+            other.goto(f"http://127.0.0.1:{port}")
+            while "open in another bythand practice" not in "".join(second) and time.monotonic() < deadline:
+                other.wait_for_timeout(200)
+            other.screenshot(path=str(tmp_path / "practice-web-second.png"))
             browser.close()
+        assert "open in another bythand practice" in "".join(second)
+        assert "Q[1,1]" not in "".join(second)  # no second exercise writing the same file
         assert "✓ correct" in "".join(frames[seen:])  # the mark, as the page received it to draw
         assert "# Marks: 1 correct, 0 carried, 0 wrong, 127 blank of 128 cells" in answers.read_text("utf-8")
     finally:

@@ -346,7 +346,17 @@ def _first_save(plan: Plan, session: Any) -> None:
 def _run(plan: Plan) -> None:
     """The exercise in this terminal, saved as it goes."""
     session = _session(plan)
-    lock = _lock(plan.path)
+    try:
+        lock = _lock(plan.path)
+    except ProblemError as exc:
+        if not os.environ.get("TEXTUAL_DRIVER", "").endswith("WebDriver"):
+            raise
+        # a second tab of `practice --web`: textual-serve shows only "failed to start" for an app
+        # that exits at once, so the reason is shown in the page itself
+        from ..practice.dialogs import AlreadyOpen
+
+        AlreadyOpen(str(exc).removesuffix("; close that first")).run()
+        return
     try:
         _first_save(plan, session)
         from ..practice.app import PracticeApp

@@ -1,10 +1,11 @@
-"""Modal screens: the keys, and the summary when the work is done (or the exam submitted)."""
+"""Modal screens: the keys, and the summary when the work is done (or the exam submitted); and what a
+second browser tab shows."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -59,3 +60,24 @@ class Dialog(ModalScreen[None]):
 def help_dialog() -> Dialog:
     """The keys."""
     return Dialog("bythand practice: keys", KEYS)
+
+
+class AlreadyOpen(App[None]):
+    """What a second browser tab shows while the exercise is open in another: why, and what to do."""
+
+    CSS = """
+    Screen { align: center middle; }
+    #why { width: auto; max-width: 90%; border: round $warning; padding: 1 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q,ctrl+q,escape", "quit", "Close")]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"{self.message}.\n\nWork on in that tab or window, or close it and reload this page. "
+            "Nothing was changed here.",
+            id="why",
+        )
