@@ -6,6 +6,7 @@
     python tests/mutation.py --report       # only print the scores of what has been run so far
     python tests/mutation.py --sample 60 --open   # after adding tests: rerun only the sample's survivors
     python tests/mutation.py --fresh --sample 60  # after a merge: start over (see tests/README.md)
+    python tests/mutation.py --sample 60 --resume # after an interruption: run what has no verdict yet
 
 mutmut's configuration (the modules, the fast tests each mutant is tried against) is in pyproject.toml
 under [tool.mutmut]; its work lives in mutants/ (ignored by git). `mutmut browse` shows each survivor.
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=2, help="mutants tried at once (cores)")
     parser.add_argument("--report", action="store_true", help="print the scores so far; run nothing")
     parser.add_argument("--open", action="store_true", help="rerun only the chosen mutants not yet killed")
+    parser.add_argument("--resume", action="store_true", help="run only the chosen mutants not run yet")
     parser.add_argument("--fresh", action="store_true", help="start over: delete mutants/ first")
     args = parser.parse_args()
     if args.report:
@@ -93,7 +95,10 @@ def main() -> None:
         rng = random.Random(f"{args.seed}:{module}")  # one module's change leaves the others' samples alone
         chosen += names if module in args.full else rng.sample(names, min(args.sample, len(names)))
     todo = chosen
-    if args.open:  # after adding tests: try again what survived or never ran, keep the kills
+    if args.resume:  # an interrupted run: keep every verdict, run what has none
+        codes = {k: v for c in metas().values() for k, v in c.items()}
+        todo = [k for k in chosen if codes.get(k) is None]
+    elif args.open:  # after adding tests: try again what survived or never ran, keep the kills
         codes = {k: v for c in metas().values() for k, v in c.items()}
         todo = [k for k in chosen if codes.get(k) in (None, 0, 5, 33)]
     mutmut(todo, args.children)
