@@ -225,7 +225,11 @@ def test_make_embedding_in_python_and_a_Problem_from_it() -> None:
 
 
 @pytest.mark.parametrize("convention", ["columns", "rows"])
-@pytest.mark.parametrize("text", [WORDS, IDS, WORDS.replace('positions = "sinusoidal"\n', "")])
+@pytest.mark.parametrize(
+    "text",
+    [WORDS, IDS, WORDS.replace('positions = "sinusoidal"\n', "")],
+    ids=["words", "ids", "words-no-positions"],  # ids a command line can name (mutmut passes them)
+)
 def test_layout_draws_embed_plus_P_equals_X(text: str, convention: Convention) -> None:
     from test_layout import test_every_matrix_once_crosses_aligned_nothing_overlaps as well_drawn
 
