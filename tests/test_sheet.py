@@ -117,7 +117,7 @@ def test_layout_errors(cli: Runner, args: tuple[str, ...], message: str) -> None
     assert (result.code, result.out, result.err) == (2, "", message + "\n")
 
 
-@pytest.mark.parametrize(("key", "convention"), itertools.product(EXAMPLES, ("columns", "rows")))
+@pytest.mark.parametrize(("key", "convention"), list(itertools.product(EXAMPLES, ("columns", "rows"))))
 def test_the_screen_keeps_the_models_placement(cli: Runner, key: str, convention: Convention) -> None:
     """Every matrix's title sits where the layout model puts the matrix, relative to every other."""
     args = ("run", "--example", EXAMPLES[key], "--convention", convention, "--layout", "sheet", "-f", "plain")
