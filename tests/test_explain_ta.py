@@ -280,7 +280,7 @@ def _hand_in(
     edits: dict[tuple[str, int, int], str | Fraction] | None = None,
 ) -> Path:
     """The student's steps `names` (worked by tests/student.py, slips carried), then `edits` written
-    over single cells as the student typed them ("?" blank, "x" unreadable, "-inf", "7")."""
+    over single cells as the student typed them ("?" blank, "x" unreadable, "1.0")."""
     mats = {name: work(problem, slips)[name].copy() for name in names}
     for (name, i, j), value in (edits or {}).items():
         mats[name][i, j] = value
