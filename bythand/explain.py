@@ -892,7 +892,8 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
             own[step.name] = mine
     earlier = {k: v for k, v in own.items() if k != c.name}
     done = explain(trace, c, earlier, precision)
-    label = c.label(trace.options.convention == "columns")
+    columns = trace.options.convention == "columns"
+    label = c.label(columns)
     truth_text = number_text(cell(trace[c.name], c.row, c.col), precision)
     own_text = number_text(done.value, precision)
     if is_given(trace, c.name):
@@ -908,7 +909,7 @@ def diagnose(trace: Trace, target: str | Cell, answers: Answers, precision: int 
         yours = number_text(cell(earlier[first.name], first.row, first.col), precision)
         right = number_text(cell(trace[first.name], first.row, first.col), precision)
         more = f"« (and {len(wrong) - 1} more of its operands)»" if len(wrong) > 1 else ""
-        cause = f"«your »{first.label(True)} = {yours}« was already wrong (it is »{right}«)»{more}"
+        cause = f"«your »{first.label(columns)} = {yours}« was already wrong (it is »{right}«)»{more}"
     if written is None:
         lines = [f"«You have not written »{label}«; from your own numbers it comes to »{own_text}"]
         if own_text != truth_text:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from bythand import ProblemError, builtin_example, walk
-from bythand.explain import Cell, explain, parse_cell
-from bythand.problem import load_example
+from bythand.check import load_answers
+from bythand.explain import Cell, diagnose, explain, parse_cell
+from bythand.problem import Convention, load_example
 from bythand.render.texmath import maths
 
+import reference as ref
 from conftest import Runner
-from student import toml, work
+from student import text, toml, work
 
 
 def test_the_working_names_the_vectors_and_shows_each_sum() -> None:
@@ -151,8 +156,6 @@ def test_answers_wrong_twice_says_both(cli: Runner, tmp_path: Path) -> None:
         "to 3, so your 7 also has a slip in the arithmetic of this step.\n"
     )
     data = cli("explain", "S[2,4]", "--answers", str(mine), "-f", "json").out
-    import json
-
     parsed = json.loads(data)
     assert parsed["answer"]["written"] == "7" and parsed["answer"]["verdict"] == "wrong"
     assert parsed["value"] == 3.0 and parsed["exact"] == "3"  # the value from the student's own numbers
@@ -264,3 +267,208 @@ def test_heads_and_rows_working_reaches_the_trace_value() -> None:
                     done = explain(trace, Cell(name, i, j))
                     steps = [line.strip() for line in done.work if line.strip().startswith(("= ", "≈ "))]
                     assert not steps or steps[-1][2:] in done.lines[0], done.work  # the same value
+
+
+# explain CELL --answers FILE: what the student wrote, the verdict, and the TA's remarks
+
+
+def _hand_in(
+    tmp_path: Path,
+    problem: Any,
+    slips: dict[str, tuple[int, int, Fraction]],
+    names: tuple[str, ...],
+    edits: dict[tuple[str, int, int], str | Fraction] | None = None,
+) -> Path:
+    """The student's steps `names` (worked by tests/student.py, slips carried), then `edits` written
+    over single cells as the student typed them ("?" blank, "x" unreadable, "1.0")."""
+    mats = {name: work(problem, slips)[name].copy() for name in names}
+    for (name, i, j), value in (edits or {}).items():
+        mats[name][i, j] = value
+    path = tmp_path / "mine.toml"
+    lines = ['name = "Ada"']
+    for name, m in mats.items():
+        rows = ", ".join(
+            "[" + ", ".join(f'"{v}"' if isinstance(v, str) else text(v) for v in row) + "]"
+            for row in m.tolist()
+        )
+        lines.append(f"{name} = [{rows}]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# K[1,2] written 1 (it is 2), so the student's k2 = (1, 1, 0) and the true k2 = (2, 1, 0); q1 = (2, 0, 3),
+# q2 = (1, 1, 2), q3 = (0, 1, 2), q4 = (2, 1, 1), k3 = (1, 0, -1). Kᵀ[2,1] is left blank (their own
+# value there is their K's 1), S[2,1] blank, S[3,3] unreadable, S[2,2] a new slip on top of the old one.
+VERDICTS = [
+    ("S[1,2]", "2", "correct", ["Your S[1,2] = 2 is right."]),
+    ("S[2,4]", "3", "carried", [
+        "Your S[2,4] = 3 is right from your own numbers: your KT[2,1] = 1 was already wrong (it is 2), and "
+        "this cell carries that forward, so it is not a new mistake. The true value is 5."]),
+    ("S[2,2]", "7", "wrong", [
+        "Your S[2,2] = 7, but it should be 3.",
+        "Where it went wrong: your KT[2,1] = 1 was already wrong (it is 2); from your own numbers it comes "
+        "to 2, so your 7 also has a slip in the arithmetic of this step."]),
+    ("K[1,2]", "1", "wrong", [
+        "Your K[1,2] = 1, but it should be 2.",
+        "Your operands for it are right, so the slip is in the arithmetic of this step (the working "
+        "above)."]),
+    ("S[2,1]", None, "blank", [
+        "You have not written S[2,1]; from your own numbers it comes to 2",
+        "The true value is 4: your KT[2,1] = 1 was already wrong (it is 2)"]),
+    ("S[3,3]", "x", "unreadable", [
+        "Your S[3,3] could not be read (x); from your own numbers it comes to -2"]),
+    ("X[1,1]", None, "given", ["X[1,1]: a given, nothing to work out"]),
+    ("WQ[2,3]", None, "given", ["WQ[2,3]: a given, nothing to work out"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "written", "verdict", "remarks"), VERDICTS)
+def test_answers_say_what_was_written_and_the_verdict(
+    cli: Runner, tmp_path: Path, target: str, written: str | None, verdict: str, remarks: list[str]
+) -> None:
+    edits: dict[tuple[str, int, int], str | Fraction] = {
+        ("KT", 1, 0): "?", ("S", 1, 0): "?", ("S", 2, 2): "x", ("S", 1, 1): Fraction(7)
+    }  # fmt: skip
+    mine = _hand_in(
+        tmp_path, builtin_example(), {"K": (0, 1, Fraction(1))}, ("Q", "K", "V", "KT", "S"), edits
+    )
+    out = cli("explain", target, "--answers", str(mine))
+    assert out.code == 0, out.err
+    assert out.out.split("\n\n")[-1] == "\n".join(remarks) + "\n"
+    data = json.loads(cli("explain", target, "--answers", str(mine), "-f", "json").out)
+    assert data["answer"] == {"written": written, "verdict": verdict, "remarks": remarks}
+
+
+def _fraction(v: Fraction) -> str:
+    return f"{v.numerator}" if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+@pytest.mark.parametrize(
+    ("convention", "target", "query"), [("columns", "A[1,2]", 1), ("rows", "A[4,1]", 3)]
+)  # fmt: skip
+def test_answers_name_the_wrong_sum_of_the_cells_own_query(
+    cli: Runner, tmp_path: Path, convention: Convention, target: str, query: int
+) -> None:
+    problem = builtin_example().in_convention(convention)
+    true = ref.of(problem)
+    edits: dict[tuple[str, int, int], str | Fraction] = {
+        ("sums", i, j): Fraction(v) + 1 for i, row in enumerate(true["sums"]) for j, v in enumerate(row)
+    }  # every sum one too many: no entry of sums is right
+
+    def of_query(m: ref.Mat) -> Fraction:  # m at the target's query (and key 1, for E)
+        return Fraction(m[0][query] if convention == "columns" else m[query][0])
+
+    e, total = of_query(true["E"]), of_query(true["sums"])
+    mine = _hand_in(tmp_path, problem, {}, ("Q", "K", "V", "KT", "S", "scaled", "E", "sums"), edits)
+    out = cli("explain", target, "--answers", str(mine), "--convention", convention)
+    assert out.code == 0, out.err
+    assert out.out.split("\n\n")[-1] == (
+        f"You have not written {target}; from your own numbers it comes to {_fraction(e / (total + 1))}\n"
+        f"The true value is {_fraction(e / total)}: your sums[{query + 1}] = {_fraction(total + 1)} was "
+        f"already wrong (it is {_fraction(total)})\n"
+    )
+
+
+def test_answers_count_the_other_wrong_operands(cli: Runner, tmp_path: Path) -> None:
+    # K[1,2] = 1 (it is 2) and Q[1,4] = 1 (it is 2): S[2,4] = k2·q4 reads both
+    mine = _hand_in(
+        tmp_path,
+        builtin_example(),
+        {"K": (0, 1, Fraction(1)), "Q": (0, 3, Fraction(1))},
+        ("Q", "K", "V", "KT", "S"),
+    )
+    out = cli("explain", "S[2,4]", "--answers", str(mine)).out
+    assert out.split("\n\n")[-1] == (
+        "Your S[2,4] = 2 is right from your own numbers: your KT[2,1] = 1 was already wrong (it is 2) (and 1 "
+        "more of its operands), and this cell carries that forward, so it is not a new mistake. The true "
+        "value is 5.\n"
+    )
+
+
+def test_answers_to_a_masked_problem_read_minus_infinity(cli: Runner, tmp_path: Path) -> None:
+    masked = load_example("masked-6x4")
+    true = ref.of(masked)
+    assert [row[1] for row in true["E"]] == [3, 3, 0, 0] and true["sums"][0][1] == 6
+    # S[1,2] = 6 (it is 2): their scaled[1,2] = 3 and E[1,2] = 27; the masked scores written "-inf"
+    mine = _hand_in(tmp_path, masked, {"S": (0, 1, Fraction(6))}, ("Q", "K", "V", "KT", "S", "scaled", "E"))
+    assert '"-inf"' in mine.read_text(encoding="utf-8")
+    out = cli("explain", "sums[2]", "--example", "masked-6x4", "--answers", str(mine))  # the file names none
+    assert (out.code, out.err) == (0, "")
+    assert out.out == (
+        "sums[2] = Σ_i E[i,2]: the sum down column q2 of E\n"
+        "  Σ_i E[i,2] = 27 + 3 + 0 + 0\n"
+        "             = 30\n"
+        "\n"
+        "You have not written sums[2]; from your own numbers it comes to 30\n"
+        "The true value is 6: your E[1,2] = 27 was already wrong (it is 3)\n"
+    )
+    right = cli("explain", "E[2,1]", "--example", "masked-6x4", "--answers", str(mine)).out
+    assert right.split("\n\n")[-1] == "Your E[2,1] = 0 is right.\n"
+
+
+def test_answers_for_one_head_of_several(cli: Runner, tmp_path: Path) -> None:
+    # --heads 3 cuts the example's d_k = 3 into three heads of one row each; the file holds head 1's steps
+    whole = builtin_example()
+    wq, wk, wv = (ref.split(ref.plain(w), 3, True)[0] for w in (whole.WQ, whole.WK, whole.WV))
+    one = SimpleNamespace(
+        X=whole.X, C=None, options=whole.options, heads=[SimpleNamespace(WQ=wq, WK=wk, WV=wv)]
+    )  # fmt: skip
+    mats = work(one, {"K": (0, 1, Fraction(1))})  # their k2 = (1), it is (2); q4 = (2)
+    path = tmp_path / "h1.toml"
+    path.write_text(toml({f"h1.{n}": mats[n] for n in ("Q", "K", "V", "KT", "S")}), encoding="utf-8")
+    out = cli("explain", "h1.S[2,4]", "--heads", "3", "--answers", str(path))
+    assert out.code == 0, out.err
+    assert out.out.split("\n\n")[-1] == (
+        "Your h1.S[2,4] = 2 is right from your own numbers: your h1.KT[2,1] = 1 was already wrong (it is 2), "
+        "and this cell carries that forward, so it is not a new mistake. The true value is 4.\n"
+    )
+
+
+def _decimals(tmp_path: Path) -> tuple[Path, float, float, float, float]:
+    """A student of the example without the tricks (÷√3, e^x) whose S[1,1] is 5 (it is 3), who hands in
+    steps 2 to 5 (scaled[2,2] a new slip, 1.0) and leaves E blank: (file, their scaled[1,1], the true
+    one, their E[1,1], the true one)."""
+    exact = load_example("self-attention-6x4-exact")
+    mine = _hand_in(
+        tmp_path,
+        exact,
+        {"S": (0, 0, Fraction(5))},
+        ("Q", "K", "V", "KT", "S", "scaled"),
+        {("scaled", 1, 1): "1.0"},
+    )
+    true = ref.of(exact)
+    theirs = ref.scale([[Fraction(5)]], "sqrt", 3)[0][0]
+    e = ref.exponentiate([[theirs]], "e")[0][0]
+    return mine, float(theirs), float(true["scaled"][0][0]), float(e), float(true["E"][0][0])
+
+
+@pytest.mark.parametrize("problem", [["--no-approx"], ["--example", "self-attention-6x4-exact"]])
+def test_answers_in_decimals_are_shown_to_the_precision_asked(
+    cli: Runner, tmp_path: Path, problem: list[str]
+) -> None:
+    mine, theirs, scaled, own, truth = _decimals(tmp_path)
+    out = cli("explain", "E[1,1]", *problem, "--precision", "3", "--answers", str(mine))
+    assert (out.code, out.err) == (0, "")
+    assert out.out == (
+        "E[1,1] = e^scaled[1,1]\n"
+        f"  e^scaled[1,1] = e^{theirs:.3f}\n"
+        f"                ≈ {own:.3f}\n"
+        "\n"
+        f"You have not written E[1,1]; from your own numbers it comes to {own:.3f}\n"
+        f"The true value is {truth:.3f}: your scaled[1,1] = {theirs:.3f} was already wrong "
+        f"(it is {scaled:.3f})\n"
+    )
+
+
+def test_diagnose_takes_a_cell_and_shows_two_places_by_default(tmp_path: Path) -> None:
+    mine, theirs, scaled, own, truth = _decimals(tmp_path)
+    trace = walk(load_example("self-attention-6x4-exact"))
+    remarks = (
+        f"«You have not written »E[1,1]«; from your own numbers it comes to »{own:.2f}",
+        f"«The true value is »{truth:.2f}«: »«your »scaled[1,1] = {theirs:.2f}« was already wrong (it is "
+        f"»{scaled:.2f}«)»",
+    )
+    for target in ("E[1,1]", Cell("E", 0, 0)):
+        done = diagnose(trace, target, load_answers(mine))
+        assert (done.written, done.verdict, done.lines) == (None, "blank", remarks)
+        assert done.explanation.work[1] == f"  e^scaled[1,1] = e^{theirs:.2f}"
