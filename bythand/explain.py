@@ -81,6 +81,7 @@ class Explanation:
     inputs: tuple[Cell, ...] = ()
     marked: tuple[str, ...] = ()
     marked_work: tuple[str, ...] = ()
+    label: str = ""  # the cell as its convention writes it: sums[i] in rows is the row's sum
 
     @property
     def text(self) -> str:
@@ -255,7 +256,7 @@ def explain(
     line, full = done.line(), done.full()
     return Explanation(
         c, (unmark(line),), done.value, tuple(m.read), tuple(unmark(x) for x in full), tuple(done.inputs),
-        (line,), tuple(full),
+        (line,), tuple(full), c.label(trace.options.convention == "columns"),
     )  # fmt: skip
 
 

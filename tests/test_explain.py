@@ -230,3 +230,16 @@ def test_step_3_works_only_k_transposed() -> None:
     assert [worked_names(s) for s in steps] == [["h1.KT"], ["h2.KT"]]
     assert [c.name for c in step_cells(trace, steps[0])] == ["h1.KT"] * 6
     assert worked_names(trace.steps[0]) == []  # the givens are not worked
+
+
+@pytest.mark.parametrize("convention", ["columns", "rows"])
+def test_a_sum_is_named_as_its_convention_writes_it_in_every_format(cli: Runner, convention: str) -> None:
+    """sums[3] is query 3's sum in both conventions: the 1×n row's third cell, the n×1 column's third."""
+    import json
+
+    args = ("explain", "sums[3]", "--convention", convention)
+    data = json.loads(cli(*args, "-f", "json").out)
+    assert data["cell"] == "sums[3]" and data["lines"][0].startswith("sums[3] = ")
+    assert cli(*args, "-f", "markdown").out.startswith("**sums[3]**\n")
+    other = json.loads(cli("explain", "A[2,4]", "--convention", convention, "-f", "json").out)
+    assert other["cell"] == "A[2,4]"

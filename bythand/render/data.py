@@ -67,7 +67,7 @@ def explanation_dict(done: Explanation, exact: bool, diagnosis: Diagnosis | None
     """One explained cell: its name, the one-line and the full working, its value (and exact text when
     exact); with a student's answers, what they wrote, the verdict and the remarks."""
     out: dict[str, Any] = {
-        "cell": done.cell.label(True),
+        "cell": done.label,
         "lines": list(done.lines),
         "work": list(done.work),
         "value": _value(done.value),
