@@ -215,11 +215,6 @@ def is_rounded(v: Number) -> bool:
     return math.isfinite(v) and not v.is_integer()
 
 
-def _equals(v: Number, precision: int) -> str:
-    """ "= 27/46", or "≈ 2.89" when the shown value is rounded."""
-    return f"{'≈' if is_rounded(v) else '='} {number_text(v, precision)}"
-
-
 def _factor(v: Number, precision: int) -> str:
     """A value inside a product: negatives in brackets so 2·(-1) cannot be misread."""
     text = number_text(v, precision)
