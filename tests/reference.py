@@ -2,8 +2,8 @@
 
 It shares no code with the package under test and imports none of it. Exact where the hand is exact
 (integers, ⌊x/2⌋, √ of a perfect square, an integer base to an integer power), Python floats where it
-is not (√3, e^x). A matrix is a list of rows; a masked score is float -inf. Each step is a function,
-so a test can work a "student" who slips at one step and carries the slip forward.
+is not (√3, e^x, step 0's sin and cos). A matrix is a list of rows; a masked score is float -inf. Each
+step is a function, so a test can work a "student" who slips at one step and carries the slip forward.
 """
 
 from __future__ import annotations
@@ -55,6 +55,18 @@ def matmul(a: Mat, b: Mat) -> Mat:
             out_row.append(sum(terms, Fraction(0)) if exact else math.fsum(float(t) for t in terms))
         out.append(out_row)
     return out
+
+
+# Step 0
+
+
+def positional_encoding(n: int, d: int, base: int = 10000) -> list[list[float]]:
+    """Vaswani et al. (2017), 3.5, tokens as rows: PE[pos][2i] = sin(pos / base^(2i/d)), PE[pos][2i+1] = cos
+    of the same angle; pos counts from 0."""
+    return [
+        [(math.sin if k % 2 == 0 else math.cos)(pos / base ** (2 * (k // 2) / d)) for k in range(d)]
+        for pos in range(n)
+    ]
 
 
 # Step 2

@@ -1,8 +1,9 @@
 """The exact wording of explanations, all in one place: change explain's words here and nowhere else.
 
 A few cells of every matrix in both conventions (masks, cross-attention, heads, concat, W_O, √ and e),
-the explain command, run --show-work and the work lines check prints. The values themselves are
-checked against the independent reference in tests/test_explain.py.
+step 0 (word vectors, sinusoidal or given P) and the operands at --precision 3, the explain command,
+run --show-work, the work lines check prints and the cells explain --answers blames. The values
+themselves are checked against the independent reference in tests/test_explain.py.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from test_embed import words
 
 from bythand import Problem, builtin_example, walk
 from bythand.check import check, parse_answers_text
-from bythand.explain import explain
+from bythand.explain import diagnose, explain
 from bythand.numbers import cell
 from bythand.problem import Convention, Options, parse_problem_text
 
+import reference as ref
 from conftest import Runner
-from student import toml, work
+from student import array, toml, work
 from test_explain import F, cross, two_heads
 
 
@@ -354,3 +356,202 @@ def test_check_work_lines_from_true_and_from_own_numbers(cli: Runner, tmp_path: 
     path.write_text(f'sums = [11, "28/3", "22/3", 12]\nA = [[0.3, "9/28", "9/22", "1/12"]{blank}]\n',
                     encoding="utf-8")  # fmt: skip
     assert "A[1,1] = E[1,1] / sums[1] = 3 / 11 = 3/11" in cli("check", str(path), "-f", "plain").out
+
+
+# Step 0, the heads' concat and W_O, worked at three places (a decimal shows whether --precision is used)
+
+DECIMAL_WORDS = """\
+convention = "rows"
+tokens = ["a", "b"]
+positions = "sinusoidal"
+position_base = 100
+WQ = [[1], [0]]
+WK = [[0], [1]]
+WV = [[1], [1]]
+
+[embeddings]
+a = [1, 0]
+b = [0.1234, 2]
+"""
+NO_POSITIONS = DECIMAL_WORDS.replace('positions = "sinusoidal"\nposition_base = 100\n', "")
+IDS_AND_P = """\
+token_ids = [1, 0]
+embedding = [[1, 0], [0.1234, 2]]
+P = [[0, 0.5678], [1, 0]]
+WQ = [[1, 1]]
+WK = [[1, -1]]
+WV = [[2, 0]]
+"""
+GIVEN_X = "X = [[0.1234, 2], [3, 4]]\nWQ = [[1, 0]]\nWK = [[0, 1]]\nWV = [[1, 1]]\n"
+
+
+def three_heads() -> Problem:
+    """The built-in example cut into three heads of d_k = 1, worked in decimals (e^x)."""
+    b = builtin_example()
+    return Problem(X=b.X, WQ=b.WQ, WK=b.WK, WV=b.WV, heads=3, options=b.options).with_options(approx=False)
+
+
+def decimal_wo() -> Problem:
+    """Two heads whose W_O holds a decimal past three places."""
+    h = two_heads()
+    WO: list[list[float]] = [[1, 0, 0, 1], [0, 0.1234, -1, 0]]
+    return Problem(X=h.X, heads=h.heads, WO=WO, options=h.options)
+
+
+def _toml(text: str) -> Callable[[], Problem]:
+    return lambda: parse_problem_text(text, "p.toml", "toml")
+
+
+PLACES: dict[str, Callable[[], Problem]] = {
+    "words": _toml(DECIMAL_WORDS),
+    "no-positions": _toml(NO_POSITIONS),
+    "ids-and-P": _toml(IDS_AND_P),
+    "given-X": _toml(GIVEN_X),
+    "three-heads": three_heads,
+    "decimal-WO": decimal_wo,
+    "decimal-WO-rows": lambda: decimal_wo().in_convention("rows"),
+}
+
+# fmt: off
+THREE_PLACES = [
+    ("words", "X[2,1]", (
+        """X[2,1] = e("b")[1] + P[2,1]: the word's vector plus its position's encoding""",
+        """  e("b")[1] = 0.123, from the word's vector""",
+        "  P[2,1] = 0.841, the encoding of position 1",
+        """  e("b")[1] + P[2,1] = 0.123 + 0.841""",
+        "                     ≈ 0.965",
+    )),
+    ("words", "P[2,2]",
+     ("P[2,2] = cos(1 / 100^(0/2)) ≈ 0.540 (pos = 1; feature 2 is 2i+1 = 1, counting from 0, so cos)",)),
+    ("words", "embed[2,1]", ('embed[2,1] = e("b")[1] = 0.123 (given: from the embeddings table)',)),
+    ("no-positions", "X[2,1]", ('X[2,1] = e("b")[1] ≈ 0.123: feature 1 of token 2',)),
+    ("ids-and-P", "P[1,2]", ("P[1,2] = 0.568 (given)",)),
+    ("ids-and-P", "embed[2,1]", ("embed[2,1] = e(#1)[2] = 2 (given: from entry 1 of the embedding table)",)),
+    ("given-X", "X[1,1]", ("X[1,1] = 0.123 (given)",)),
+    ("three-heads", "concat[3,2]", ("concat[3,2] = h3.Z[1,2] = 0.628 (the heads' Z one under the other)",)),
+    ("decimal-WO", "O[2,1]", (
+        "O[2,1] = (row 2 of W_O)·(column 1 of concat)",
+        "  row 2 of W_O = (0, 0.123, -1, 0)",
+        "  column 1 of concat = (2, 2/3, 7/3, 2)",
+        "  (row 2 of W_O)·(column 1 of concat) = 0·2 + 0.123·2/3 + (-1)·7/3 + 0·2",
+        "                                      ≈ 0 + 0.082 + (-7/3) + 0",
+        "                                      = 0.082 + (-7/3)",
+        "                                      ≈ -2.251",
+    )),
+    ("decimal-WO-rows", "O[3,2]", (
+        "O[3,2] = (row 3 of concat)·(column 2 of W_O)",
+        "  row 3 of concat = (5/2, 3/4, 5/2, 3/2)",
+        "  column 2 of W_O = (0, 0.123, -1, 0)",
+        "  (row 3 of concat)·(column 2 of W_O) = 5/2·0 + 3/4·0.123 + 5/2·(-1) + 3/2·0",
+        "                                      ≈ 0 + 0.093 + (-5/2) + 0",
+        "                                      = 0.093 + (-5/2)",
+        "                                      ≈ -2.407",
+    )),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("key", "target", "work"), THREE_PLACES)
+def test_full_working_at_three_places(key: str, target: str, work: tuple[str, ...]) -> None:
+    """Step 0 (sinusoidal, given or no P; a table of words or of ids), a given X, concat and W_O."""
+    assert explain(walk(PLACES[key]()), target, precision=3).work == work
+
+
+@pytest.mark.parametrize(
+    ("problem", "target", "value"),
+    [
+        (DECIMAL_WORDS, "X[2,1]", 0.1234 + ref.positional_encoding(2, 2, 100)[1][0]),
+        (DECIMAL_WORDS, "P[2,2]", ref.positional_encoding(2, 2, 100)[1][1]),
+        (DECIMAL_WORDS, "embed[2,1]", 0.1234),
+        (NO_POSITIONS, "X[2,1]", 0.1234),
+        (IDS_AND_P, "X[1,2]", 1 + 0.5678),
+    ],
+)
+def test_explain_json_gives_the_value_of_a_step_0_cell(
+    cli: Runner, tmp_path: Path, problem: str, target: str, value: float
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(problem, encoding="utf-8")
+    result = cli("explain", target, str(path), "-f", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["value"] == pytest.approx(value, rel=1e-12)
+
+
+def test_show_work_works_the_sinusoidal_p_and_x_in_step_0_only(cli: Runner, tmp_path: Path) -> None:
+    """P's cells (worked from the formula), then X's; the word vectors are given; no later step repeats P."""
+    path = tmp_path / "words.toml"
+    path.write_text(DECIMAL_WORDS, encoding="utf-8")
+    result = cli("run", str(path), "--show-work", "-f", "plain")
+    assert result.code == 0, result.err
+    step0, later = result.out.split(" Step 1 · Given")
+    assert step0.split("Work:\n")[1].rstrip("\n").splitlines() == [
+        "  P[1,1] = sin(0 / 100^(0/2)) = 0 (pos = 0; feature 1 is 2i = 0, counting from 0, so sin)",
+        "  P[1,2] = cos(0 / 100^(0/2)) = 1 (pos = 0; feature 2 is 2i+1 = 1, counting from 0, so cos)",
+        "  P[2,1] = sin(1 / 100^(0/2)) ≈ 0.84 (pos = 1; feature 1 is 2i = 0, counting from 0, so sin)",
+        "  P[2,2] = cos(1 / 100^(0/2)) ≈ 0.54 (pos = 1; feature 2 is 2i+1 = 1, counting from 0, so cos)",
+        '  X[1,1] = e("a")[1] + P[1,1] = 1 + 0 = 1',
+        '  X[1,2] = e("a")[2] + P[1,2] = 0 + 1 = 1',
+        '  X[2,1] = e("b")[1] + P[2,1] = 0.12 + 0.84 ≈ 0.96',
+        '  X[2,2] = e("b")[2] + P[2,2] = 2 + 0.54 ≈ 2.54',
+    ]
+    assert "  P[" not in later and "  embed[" not in later
+    assert later.count("Work:") == 8  # steps 2 to 9
+
+
+@pytest.mark.parametrize(
+    ("key", "target", "inputs"),
+    [
+        ("words", "X[2,1]", ["embed[2,1]", "P[2,1]"]),
+        ("no-positions", "X[2,1]", ["embed[2,1]"]),
+        ("two", "concat[3,2]", ["h2.Z[1,2]"]),
+        ("two-rows", "concat[2,3]", ["h2.Z[2,1]"]),
+        ("two", "O[2,1]", ["WO[2,1]", "WO[2,2]", "WO[2,3]", "WO[2,4]",
+                           "concat[1,1]", "concat[2,1]", "concat[3,1]", "concat[4,1]"]),
+        ("two-rows", "O[3,2]", ["concat[3,1]", "concat[3,2]", "concat[3,3]", "concat[3,4]",
+                                "WO[1,2]", "WO[2,2]", "WO[3,2]", "WO[4,2]"]),
+    ],
+)  # fmt: skip
+def test_an_explanation_names_the_cells_it_is_made_from(key: str, target: str, inputs: list[str]) -> None:
+    problem = (PROBLEMS | PLACES)[key]()
+    assert [c.label(True) for c in explain(walk(problem), target).inputs] == inputs
+
+
+@pytest.mark.parametrize(
+    ("convention", "slip", "target", "cause"),
+    [
+        ("columns", ("concat", 2, 1), ("O", 1, 1), "concat[3,2] = 5 was already wrong (it is 19/9)"),
+        ("rows", ("concat", 1, 2), ("O", 1, 1), "concat[2,3] = 5 was already wrong (it is 19/9)"),
+        ("columns", ("h2.Z", 0, 1), ("concat", 2, 1), "h2.Z[1,2] = 5 was already wrong (it is 19/9)"),
+        ("rows", ("h2.Z", 1, 0), ("concat", 1, 2), "h2.Z[2,1] = 5 was already wrong (it is 19/9)"),
+    ],
+)
+def test_a_wrong_heads_z_or_concat_is_named_as_the_cause(
+    convention: Convention, slip: tuple[str, int, int], target: tuple[str, int, int], cause: str
+) -> None:
+    """explain --answers: a student's slip in h2.Z or concat, carried into concat or O."""
+    problem = two_heads().in_convention(convention)
+    truth = ref.of(problem)
+    name, i, j = slip
+    mine = [list(row) for row in truth[name]]
+    mine[i][j] = F(5)
+    answers = parse_answers_text(toml({name: array(mine)}), "a.toml", "toml")
+    matrix, row, col = target
+    text = diagnose(walk(problem), f"{matrix}[{row + 1},{col + 1}]", answers).text
+    assert text.splitlines()[-1] == f"The true value is {truth[matrix][row][col]}: your {cause}"
+
+
+@pytest.mark.parametrize(
+    ("args", "err"),
+    [
+        (("sums[2]", "--heads", "3"),
+         "sums is per head in this problem (3 heads): write h1.sums[2], h2.sums[2] or h3.sums[2]"),
+        (("Y[1,1]", "--convention", "rows"),
+         "no matrix 'Y' in this problem. Valid cells: X[1..4,1..6], WQ[1..6,1..3], WK[1..6,1..3], "
+         "WV[1..6,1..3], Q[1..4,1..3], K[1..4,1..3], V[1..4,1..3], KT[1..3,1..4], S[1..4,1..4], "
+         "scaled[1..4,1..4], E[1..4,1..4], sums[1..4], A[1..4,1..4], Z[1..4,1..3]"),
+    ],
+)  # fmt: skip
+def test_a_cell_of_no_matrix_says_what_to_write(cli: Runner, args: tuple[str, ...], err: str) -> None:
+    """One index for a per-head sums; in rows sums is a column, so its cells are sums[1..n]."""
+    result = cli("explain", *args)
+    assert (result.code, result.out, result.err) == (2, "", f"Error: {err}\n")
