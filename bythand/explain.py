@@ -436,7 +436,7 @@ KINDS = {"Q": "query", "K": "key", "V": "value"}
 
 def _given(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     value = cell(m(c.name), c.row, c.col)
-    chain: Chain = [("=", number_text(value, precision), True)]
+    chain: Chain = [(_rel(value), number_text(value, precision), True)]
     return Working(c.label(True), value, chain=chain, suffix=" «(given)»")
 
 
@@ -485,7 +485,7 @@ def _embed(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     where = f"entry {e.ids[token]} of the embedding table" if e.vocab is None else "the embeddings table"
     return Working(
         c.label(True), value, f"e(«{e.token(token)}»)[{feature + 1}]",
-        [("=", number_text(value, precision), True)], suffix=f" «(given: from {where})»",
+        [(_rel(value), number_text(value, precision), True)], suffix=f" «(given: from {where})»",
     )  # fmt: skip
 
 
@@ -547,7 +547,7 @@ def _kt(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
         c.label(True),
         value,
         source,
-        [("=", number_text(value, precision), True)],
+        [(_rel(value), number_text(value, precision), True)],
         suffix=" «(Kᵀ: K transposed)»",
         about="«: Kᵀ is K transposed, its rows and columns swapped»",
         inputs=[Cell(c.prefix + "K", c.col, c.row)],
@@ -757,7 +757,7 @@ def _concat(trace: Trace, c: Cell, m: Operands, precision: int) -> Working:
     how = "one under the other" if axis == 0 else "side by side"
     source = f"h{h + 1}.Z[{i + 1},{j + 1}]"
     return Working(
-        c.label(True), value, source, [("=", number_text(value, precision), True)],
+        c.label(True), value, source, [(_rel(value), number_text(value, precision), True)],
         suffix=f" «(the heads' Z {how})»", inputs=[Cell(f"h{h + 1}.Z", i, j)],
     )  # fmt: skip
 
