@@ -104,6 +104,11 @@ def test_show_prints_the_coloured_view(
     trace.show(layout="sheet")
     sheet = capsys.readouterr().out
     assert "[4] S = Kᵀ·Q" in sheet and "Step 4" not in sheet
+    trace.show("A", numbers="decimal", precision=3)  # the view's options reach the table
+    decimals = capsys.readouterr().out
+    assert "0.587" in decimals and "27/46" not in decimals  # 27/46 to three places
+    trace.show("A", plain=True)
+    assert "╭" not in capsys.readouterr().out
 
 
 def test_tables_show_fractions_and_index_like_the_matrix() -> None:
@@ -126,6 +131,10 @@ def test_a_missing_name_says_which_exist() -> None:
     )
     with pytest.raises(KeyError, match="did you mean A"):
         trace.table("a")
+    assert trace.step(9).title == "MatMul" and trace.step(9).names == ("Z",)
+    with pytest.raises(KeyError) as step:
+        trace.step(10)  # nine steps: the error names the number asked for
+    assert step.value.args == (10,)
 
 
 def test_render_each_format() -> None:

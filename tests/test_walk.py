@@ -199,6 +199,25 @@ def test_overflowing_exponent_is_a_clear_error() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("score", "shown"),
+    [
+        (10**15 - 1, "999999999999999"),  # fifteen digits are written out
+        (10**15, "1e+15"),  # sixteen are not: a student would miscount them
+        (2 * 10**15, "2e+15"),
+        ("100000000.5", "1e+08"),  # not whole: four significant digits
+    ],
+)
+def test_a_too_large_score_is_written_whole_up_to_fifteen_digits(score: int | str, shown: str) -> None:
+    p = Problem(X=[[1]], WQ=[[score]], WK=[[1]], WV=[[1]], options=Options(scale="none", exp="e"))
+    with pytest.raises(ProblemError) as info:
+        walk(p)
+    assert str(info.value) == (
+        f"scaled[1,1] = {shown}: e^{shown} is too large to compute or write down; "
+        "scale the scores (--scale sqrt) or use smaller inputs"
+    )
+
+
 def test_decimal_inputs_stay_exact_but_are_remembered() -> None:
     p = Problem(X=[["0.5", 1]], WQ=[[2]], WK=[[2]], WV=[[1]], options=Options(scale="none", exp="2"))
     assert p.decimal_input
