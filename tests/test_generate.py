@@ -31,8 +31,10 @@ from bythand.generate import (
     quick_key_stats,
     sheet_id,
 )
+from bythand.problem import Options
 from bythand.walk import MASKED
 
+import reference as ref
 from conftest import Runner
 
 
@@ -227,7 +229,6 @@ def test_a_generated_problem_by_default_has_one_head_and_its_title() -> None:
 def test_hand_friendly_bounds() -> None:
     """⌊S/2⌋ within -2..4 and something to attend to; with √d_k, scores within ±3."""
     from bythand.generate import hand_friendly
-    from bythand.problem import Options
 
     tricks, exact = Options(scale="floor-half", exp="3"), Options(scale="sqrt", exp="e")
     eye = [[1, 0], [0, 1]]
@@ -299,3 +300,86 @@ def test_key_bounds_are_ordered_and_the_classic_is_medium() -> None:
     assert medium.denominator[0] <= den <= medium.denominator[1] and num <= medium.numerator
     assert sums <= medium.sums_denominator
     assert DEFAULT_SIZES["medium"] == DEFAULT_SIZES["hard"] == (4, 6, 3, 3)  # hard: harder numbers, one page
+
+
+TRICKS = Options(scale="floor-half", exp="3")
+ROOT_FOUR = Options(scale="sqrt", exp="e")  # with d_k = 4: S/2 exactly
+UNSCALED = Options(scale="none", exp="e")
+
+Ints = list[list[int]]
+
+
+def head_scoring(S: Ints) -> dict[str, Ints]:
+    """W_Q, W_K, W_V of a head whose scores on X = I are S (row = key, column = query): W_Q = I, W_K = Sᵀ."""
+    n = len(S)
+    eye = [[int(i == j) for j in range(n)] for i in range(n)]
+    return {"WQ": eye, "WK": [list(col) for col in zip(*S, strict=True)], "WV": [[1] * n]}
+
+
+def scoring(S: Ints, options: Options = TRICKS) -> Problem:
+    """One head on X = I whose scores are S."""
+    head = head_scoring(S)
+    return Problem(X=head["WQ"], WQ=head["WQ"], WK=head["WK"], WV=head["WV"], options=options)
+
+
+def doubled(scaled: Ints) -> Ints:
+    """Scores whose ⌊S/2⌋ is `scaled`."""
+    return [[2 * v for v in row] for row in scaled]
+
+
+def changed(m: Ints, i: int, j: int, v: int) -> Ints:
+    out = [list(row) for row in m]
+    out[i][j] = v
+    return out
+
+
+# ⌊S/2⌋ of four keys at every edge at once: a 4 and a -2 (3^x from 1/9 to 81), a column of E summing
+# to exactly 25·4 = 100 (81 + 9 + 9 + 1) and one summing to 28/9 (a denominator of exactly 9).
+EDGE = [[4, -2, 0, 0], [2, 0, 0, 0], [2, 0, 0, 0], [0, 0, 0, 0]]
+ZEROS = [[0] * 4 for _ in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("problem", "friendly"),
+    [
+        pytest.param(scoring(doubled(EDGE)), True, id="tricks-at-every-edge"),
+        pytest.param(scoring(doubled(changed(EDGE, 0, 0, 5))), False, id="a-score-of-5"),
+        pytest.param(scoring(doubled(changed(EDGE, 0, 1, -3))), False, id="a-score-of-minus-3"),
+        pytest.param(scoring(doubled(changed(EDGE, 1, 0, 3))), False, id="a-column-sum-of-118"),
+        pytest.param(scoring(doubled([[4, 0], [4, 1]])), False, id="two-keys-a-column-sum-of-162"),
+        pytest.param(scoring(changed(changed(ZEROS, 0, 0, 6), 0, 1, -6), ROOT_FOUR), True,
+                     id="sqrt-scores-of-3-and-minus-3"),
+        pytest.param(scoring(changed(ZEROS, 0, 0, 7), ROOT_FOUR), False, id="sqrt-score-of-3.5"),
+        pytest.param(scoring([[3, -3], [0, 1]], UNSCALED), True, id="unscaled-scores-of-3-and-minus-3"),
+        pytest.param(scoring([[4, 0], [0, 1]], UNSCALED), False, id="unscaled-score-of-4"),
+        # cross-attention, one query and three keys: ⌊S/2⌋ = 0, 0, 1 down its one column
+        pytest.param(Problem(X=[[1]], C=[[0, 1, 2]], WQ=[[1]], WK=[[1]], WV=[[1]], options=TRICKS), True,
+                     id="one-query-three-keys"),
+        pytest.param(Problem(X=[[1]], C=[[1, 1, 1]], WQ=[[1]], WK=[[1]], WV=[[1]], options=TRICKS), False,
+                     id="one-query-three-equal-keys"),
+    ],
+)  # fmt: skip
+def test_hand_friendly_holds_at_its_edges_and_not_one_step_past(problem: Problem, friendly: bool) -> None:
+    from bythand.generate import hand_friendly
+
+    assert hand_friendly(problem) is friendly
+
+
+def test_the_edge_problem_sits_exactly_on_every_bound() -> None:
+    """The oracle's own numbers for EDGE: each bound above is met with equality, not just inside."""
+    worked = ref.of(scoring(doubled(EDGE)))
+    assert worked["scaled"] == [[Fraction(v) for v in row] for row in EDGE]
+    assert worked["sums"] == [[Fraction(25 * 4), Fraction(28, 9), Fraction(4), Fraction(4)]]
+
+
+def test_every_head_must_be_hand_friendly() -> None:
+    """With two heads, the second head's ⌊S/2⌋ = 5 makes the problem unfriendly, however good the first."""
+    from bythand.generate import hand_friendly
+
+    def two(second: Ints) -> Problem:
+        X = head_scoring(EDGE)["WQ"]
+        return Problem(X=X, heads=[head_scoring(doubled(EDGE)), head_scoring(second)], options=TRICKS)
+
+    assert hand_friendly(two(doubled(changed(EDGE, 2, 1, 3))))
+    past = two(doubled(changed(EDGE, 2, 1, 5)))
+    assert ref.of(past)["h2.scaled"][2][1] == 5 and not hand_friendly(past)

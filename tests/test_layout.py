@@ -127,7 +127,10 @@ def test_tracks_and_sizes_tell_a_surface_what_each_grid_line_holds() -> None:
     _, canvas = canvas_of(load_example("self-attention-6x4"), "columns")
     rows = canvas.tracks("rows")
     assert rows[:8] == ["title", "label", "cell", "cell", "cell", "cell", "cell", "cell"]
+    assert len(rows) == canvas.height == 37 and rows[-3:] == ["cell"] * 3  # down to Z's last row
     cols = tracks(canvas.items(), canvas.width, "columns")
+    assert canvas.tracks("columns") == cols and len(cols) == canvas.width == 27  # every column, across to S
+    assert cols[-4:] == ["cell"] * 4
     assert cols[9] == "label" and cols[10:14] == ["cell"] * 4  # X's row labels, then its columns
     widths = sizes(canvas.items(), canvas.width, "columns",
                    lambda it, k: 3.0 if it.given else 5.0, {"label": 2.0, "space": 1.0, "title": 1.0}.get)  # type: ignore[arg-type]  # fmt: skip
@@ -160,3 +163,19 @@ def test_one_head_is_no_numbered_head() -> None:
     assert {it.head for it in one.items()} == {None}
     two = layout(walk(two_heads()))
     assert {it.head for it in two.items() if it.name.startswith("h2.")} == {2}
+
+
+def test_each_cell_has_its_grid_unit_in_the_traces_own_orientation() -> None:
+    """Item.at(i, j) and Item.cells() say where a surface writes cell [i, j] of a matrix (0-based)."""
+    _, cols = canvas_of(load_example("self-attention-6x4"), "columns")
+    kt = cols.item("KT")  # 4 keys × d_k = 3, at rows 7-10, columns 18-20
+    assert kt.at(0, 0) == (7, 18) and kt.at(3, 2) == (10, 20) and kt.at(1, 2) == (8, 20)
+    cells = list(kt.cells())
+    assert len(cells) == 12 and cells[:4] == [(0, 0, 7, 18), (0, 1, 7, 19), (0, 2, 7, 20), (1, 0, 8, 18)]
+    assert cells[-1] == (3, 2, 10, 20)
+    _, rows = canvas_of(load_example("self-attention-6x4"), "rows")
+    kt = rows.item("KT")  # in rows, Kᵀ is d_k = 3 × 4 keys, drawn above S: rows 18-20, columns 7-10
+    assert (kt.rows, kt.cols) == (3, 4) and kt.at(2, 3) == (20, 10) and kt.at(0, 1) == (18, 8)
+    assert list(kt.cells())[-2:] == [(2, 2, 20, 9), (2, 3, 20, 10)]
+    sums = rows.item("sums")  # a column of n in rows
+    assert [cell[2:] for cell in sums.cells()] == [(23, 25), (24, 25), (25, 25), (26, 25)]
