@@ -199,15 +199,23 @@ def plus(m: Any, i: int, j: int, by: Fraction = ONE) -> Any:
     return out
 
 
-def fraction(v: Fraction) -> str:
-    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+def exact(v: ref.Num) -> Fraction:
+    """A value of the example's exact trace."""
+    assert isinstance(v, Fraction)
+    return v
+
+
+def fraction(v: ref.Num) -> str:
+    """An exact value as a student writes it (and as check prints it): 2, 9/46."""
+    f = exact(v)
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 
 
 def one_head_case(slips: dict[str, tuple[int, int]]) -> tuple[Any, dict[str, Any], str]:
     """The classic example: V and A handed in with the slips, and Z with Z[1,1] wrong even from them."""
     p = builtin_example()
     true = ref.of(p)
-    mine = work(p, {n: (i, j, true[n][i][j] + 1) for n, (i, j) in slips.items()})
+    mine = work(p, {n: (i, j, exact(true[n][i][j]) + 1) for n, (i, j) in slips.items()})
     return p, {"V": mine["V"], "A": mine["A"], "Z": plus(mine["Z"], 0, 0)}, fraction(true["Z"][0][0])
 
 

@@ -151,8 +151,10 @@ def test_the_same_problem_named_in_the_file_and_on_the_command_line_is_no_contra
     # a problem file: the same file by another path (the file's path is relative to the answers file)
     X, WQ, WK, WV = [[1, 0], [0, 1]], [[1, 1]], [[1, -1]], [[2, 0]]
     problem = write(tmp_path / "p.toml", f"X = {X}\nWQ = {WQ}\nWK = {WK}\nWV = {WV}\n")
-    Q = ref.project(X, X, WQ, WK, WV, True)[0]
-    answers = write(tmp_path / "work" / "a.toml", f'problem = "../p.toml"\nQ = {Q}\n')
+    Q = ref.project(ref.plain(X), ref.plain(X), ref.plain(WQ), ref.plain(WK), ref.plain(WV), True)[0]
+    answers = write(
+        tmp_path / "work" / "a.toml", student.toml({"Q": student.array(Q)}, "Ada", 'problem = "../p.toml"')
+    )
     for named in (problem, tmp_path / "work" / ".." / "p.toml"):
         data = graded(str(named), str(answers))
         assert (data["graded_against"], data["summary"]["correct"]) == (f"problem {named}", 2)
@@ -359,7 +361,9 @@ def test_the_gradebook_counts_carried_and_unreadable_cells_and_no_percent_of_not
 ) -> None:
     p = builtin_example()
     true = ref.of(p)
-    mine = student.work(p, {"Q": (0, 0, true["Q"][0][0] + 1)})  # a slip, carried into scaled
+    q11 = true["Q"][0][0]
+    assert isinstance(q11, Fraction)
+    mine = student.work(p, {"Q": (0, 0, q11 + 1)})  # a slip, carried into scaled
     carried = sum(mine["scaled"][i, 0] != true["scaled"][i][0] for i in range(len(true["scaled"])))
     assert carried > 0
     c = tmp_path / "c"
