@@ -222,7 +222,7 @@ def one_head_case(slips: dict[str, tuple[int, int]]) -> tuple[Any, dict[str, Any
 def three_head_case(slipped: tuple[int, ...]) -> tuple[Any, dict[str, Any], str]:
     """Three heads: each head's Z handed in (slipped at [1,1] where asked), and concat[1,1] wrong."""
     true = ref.of(THREE_HEADS)
-    handed = {f"h{h}.Z": plus(true[f"h{h}.Z"], 0, 0, F(h in slipped)) for h in (1, 2, 3)}
+    handed = {f"h{h}.Z": plus(true[f"h{h}.Z"], 0, 0, F(1 if h in slipped else 0)) for h in (1, 2, 3)}
     handed["concat"] = plus(true["concat"], 0, 0, F(5))
     return THREE_HEADS, handed, fraction(true["h1.Z"][0][0])
 
