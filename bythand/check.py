@@ -620,7 +620,13 @@ def _work(trace: Trace, target: Cell, used: Mapping[str, Matrix], precision: int
         done = explain(trace, target, None, precision)
         earlier = {}
     lines = list(done.lines)
-    theirs = [n for n in done.operands if n in earlier]
+    # only the student's numbers this working reads: Z[1,1] reads A's first column, concat[1,1] h1.Z
+    differs = {
+        c.name
+        for c in done.inputs
+        if c.name in earlier and earlier[c.name][c.row, c.col] != trace[c.name][c.row, c.col]
+    }
+    theirs = [n for n in done.operands if n in differs]
     if theirs:
         truth = cell(trace[target.name], target.row, target.col)
         true_text = number_text(truth, precision)

@@ -8,16 +8,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bythand import builtin_example, walk
+from bythand import Problem, builtin_example, walk
 from bythand.check import Rules, check, parse_answers_text, template_text
+from bythand.problem import Options
 
 import reference as ref
+from conftest import Runner
 from fuzz import call
 from strategies import Drawn, drawn
-from student import ORDER, toml, work
+from student import ORDER, array, toml, work
 from test_explain import two_heads
 
 F = Fraction
@@ -174,3 +177,101 @@ def test_fill_naming_no_step_is_refused_with_a_suggestion(tmp_path: Path) -> Non
     code, out, err = call("check", str(answers))
     assert (code, out) == (2, "")
     assert err == f"Error: {answers}: fill names Zq, which is not a step (did you mean Z?)\n"
+
+
+# The note under a wrong cell's working: "(worked from your own V and A; from the true values it is …)"
+
+THREE_HEADS = Problem(
+    X=[[1, 0, 2], [0, 1, 1], [1, 1, 0]],
+    WQ=[[1, 0, 0], [0, 1, 1], [1, 0, -1]],
+    WK=[[0, 1, 0], [1, 0, 1], [1, 1, 0]],
+    WV=[[2, 0, 0], [0, 1, 0], [1, 1, 1]],
+    heads=3,
+    options=Options(scale="none", exp="2"),
+)
+ONE = F(1)
+
+
+def plus(m: Any, i: int, j: int, by: Fraction = ONE) -> Any:
+    """A copy of a matrix (lists or an object array) with one cell `by` more: a slip."""
+    out = array([list(row) for row in (m.tolist() if hasattr(m, "tolist") else m)])
+    out[i, j] += by
+    return out
+
+
+def exact(v: ref.Num) -> Fraction:
+    """A value of the example's exact trace."""
+    assert isinstance(v, Fraction)
+    return v
+
+
+def fraction(v: ref.Num) -> str:
+    """An exact value as a student writes it (and as check prints it): 2, 9/46."""
+    f = exact(v)
+    return str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+
+
+def one_head_case(slips: dict[str, tuple[int, int]]) -> tuple[Any, dict[str, Any], str]:
+    """The classic example: V and A handed in with the slips, and Z with Z[1,1] wrong even from them."""
+    p = builtin_example()
+    true = ref.of(p)
+    mine = work(p, {n: (i, j, exact(true[n][i][j]) + 1) for n, (i, j) in slips.items()})
+    return p, {"V": mine["V"], "A": mine["A"], "Z": plus(mine["Z"], 0, 0)}, fraction(true["Z"][0][0])
+
+
+def three_head_case(slipped: tuple[int, ...]) -> tuple[Any, dict[str, Any], str]:
+    """Three heads: each head's Z handed in (slipped at [1,1] where asked), and concat[1,1] wrong."""
+    true = ref.of(THREE_HEADS)
+    handed = {f"h{h}.Z": plus(true[f"h{h}.Z"], 0, 0, F(1 if h in slipped else 0)) for h in (1, 2, 3)}
+    handed["concat"] = plus(true["concat"], 0, 0, F(5))
+    return THREE_HEADS, handed, fraction(true["h1.Z"][0][0])
+
+
+@pytest.mark.parametrize(
+    ("case", "step", "own"),
+    [
+        # Z[1,1] reads row 1 of V and column 1 of A: both the student's own
+        (one_head_case({"V": (0, 0), "A": (0, 0)}), "Z", "V and A"),
+        (one_head_case({"V": (0, 2), "A": (2, 0)}), "Z", "V and A"),
+        (one_head_case({"A": (0, 0)}), "Z", "A"),
+        # their A (V) differs only in a column (row) Z[1,1] does not read: the working is the true one
+        (one_head_case({"A": (0, 1)}), "Z", None),
+        (one_head_case({"V": (1, 0)}), "Z", None),
+        # concat[1,1] is h1.Z[1,1], whichever other heads' Z the student got wrong
+        (three_head_case((1, 2, 3)), "concat", "h1.Z"),
+        (three_head_case((2, 3)), "concat", None),
+    ],
+    ids=["Z-own-V-and-A", "Z-own-V-and-A-elsewhere", "Z-own-A", "Z-A-unread-column", "Z-V-unread-row",
+         "concat-every-head", "concat-other-heads"],
+)  # fmt: skip
+def test_a_wrong_cells_working_names_the_students_own_numbers_it_reads(
+    case: tuple[Any, dict[str, Any], str], step: str, own: str | None
+) -> None:
+    problem, handed, true_text = case
+    report = check(walk(problem), parse_answers_text(toml(handed), "a.toml", "toml"))
+    graded = next(s for s in report.steps if s.name == step)
+    assert graded.cells[0][0].verdict == "wrong"
+    note = f"(worked from your own {own}; from the true values it is {true_text})"
+    assert graded.work[1:] == ((note,) if own else ())  # the lines after the working's own line
+
+
+def test_a_tolerance_of_zero_asks_for_exact_answers(cli: Runner, tmp_path: Path) -> None:
+    """A[1,1] = 9/46 ≈ 0.196: 0.20 is right to two places, but not with --tolerance 0; 9/46 is right."""
+    true = ref.of(builtin_example())["A"]
+    answers = tmp_path / "a.toml"
+
+    def hand_in(first: str) -> None:
+        rows = [[f'"{fraction(v)}"' for v in row] for row in true]
+        rows[0][0] = first
+        answers.write_text(f"A = [{', '.join('[' + ', '.join(r) + ']' for r in rows)}]\n", encoding="utf-8")
+
+    hand_in(f"{float(true[0][0]):.2f}")
+    assert cli("check", str(answers)).code == 0
+    result = cli("check", str(answers), "--tolerance", "0", "-f", "json")
+    assert (result.code, result.err) == (1, "")
+    assert json.loads(result.out)["steps"]["A"]["cells"][0] == ["wrong", "correct", "correct", "correct"]
+    hand_in(f'"{fraction(true[0][0])}"')
+    assert cli("check", str(answers), "--tolerance", "0").code == 0
+    assert cli("check", str(answers), "--tolerance", "-0.01").err == (
+        "Error: --tolerance: -0.01 is negative; give an absolute tolerance such as 0.01\n"
+    )

@@ -15,13 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bythand import walk
+from bythand import builtin_example, walk
 from bythand.answers import LOADERS, Unreadable, parse_answers_text
 from bythand.check import Rules, check, grade_files, problem_for, template_text
 from bythand.generate import generate, make_params, sheet_id
 from bythand.numbers import exact_matrix, fraction_text
 from bythand.walk import MASKED, Trace
 
+import reference as ref
+import student
 from conftest import Runner
 from test_cli import strict_json
 
@@ -127,6 +129,50 @@ def test_a_problem_file_contradicting_the_file_is_an_error(cli: Runner, tmp_path
     assert (
         f"{answers}: the file names example masked-6x4, but it is being graded against problem {problem}"
         in (result.out)
+    )
+
+
+def test_the_same_problem_named_in_the_file_and_on_the_command_line_is_no_contradiction(
+    cli: Runner, tmp_path: Path
+) -> None:
+    def graded(*args: str) -> Any:
+        result = cli("check", *args, "-f", "json")
+        assert result.code in (0, 1), result.err
+        return strict_json(result.out)
+
+    # a sheet id typed in lower case is the sheet; one that does not check out is another
+    text = answers_text(ADA, "Ada")
+    ada = write(tmp_path / "ada.toml", text.replace(f'sheet = "{ADA}"', f'sheet = "{ADA.lower()}"'))
+    assert graded("--sheet", ADA, str(ada))["summary"]["correct"] == 128
+    typo = write(tmp_path / "typo.toml", text.replace(f'sheet = "{ADA}"', 'sheet = "NOTANID"'))
+    assert cli("check", "--sheet", ADA, str(typo)).err == (
+        f"Error: {typo}: the file names sheet NOTANID, but it is being graded against sheet {ADA}\n"
+    )
+    # a problem file: the same file by another path (the file's path is relative to the answers file)
+    X, WQ, WK, WV = [[1, 0], [0, 1]], [[1, 1]], [[1, -1]], [[2, 0]]
+    problem = write(tmp_path / "p.toml", f"X = {X}\nWQ = {WQ}\nWK = {WK}\nWV = {WV}\n")
+    Q = ref.project(ref.plain(X), ref.plain(X), ref.plain(WQ), ref.plain(WK), ref.plain(WV), True)[0]
+    answers = write(
+        tmp_path / "work" / "a.toml", student.toml({"Q": student.array(Q)}, "Ada", 'problem = "../p.toml"')
+    )
+    for named in (problem, tmp_path / "work" / ".." / "p.toml"):
+        data = graded(str(named), str(answers))
+        assert (data["graded_against"], data["summary"]["correct"]) == (f"problem {named}", 2)
+    copy = write(tmp_path / "q.toml", problem.read_text(encoding="utf-8"))
+    assert cli("check", str(copy), str(answers)).err == (
+        f"Error: {answers}: the file names problem {tmp_path / 'work' / '..' / 'p.toml'}, "
+        f"but it is being graded against problem {copy}\n"
+    )
+    # an example, by its name
+    blanks = write(
+        tmp_path / "ex.toml",
+        'example = "masked-6x4"\nQ = [' + ", ".join(['["?", "?", "?", "?"]'] * 3) + "]\n",
+    )
+    data = graded("--example", "masked-6x4", str(blanks))
+    assert (data["graded_against"], data["summary"]["blank"]) == ("example masked-6x4", 12)
+    assert cli("check", "--example", "self-attention-6x4", str(blanks)).err == (
+        f"Error: {blanks}: the file names example masked-6x4, "
+        "but it is being graded against example self-attention-6x4\n"
     )
 
 
@@ -278,10 +324,15 @@ def test_sub_folders_are_graded_and_files_that_are_not_answers_are_named(cli: Ru
         folder / "late" / "bob.json",
         json.dumps({"name": "Bob", "sheet": BOB, "Q": sheet_trace(BOB)["Q"].astype(int).tolist()}),
     )
-    write(folder / "report.json", cli("check", str(folder / "ada.toml"), "-f", "json").out)
+    printed = cli("check", str(folder / "ada.toml"), "-f", "json").out
+    write(folder / "report.json", printed)
+    # a report cut down to its summary or its steps (a script kept only what it reads) is a report still
+    write(folder / "report-steps.json", json.dumps({"steps": json.loads(printed)["steps"]}))
+    write(folder / "report-summary.json", json.dumps({"summary": json.loads(printed)["summary"]}))
     write(folder / "notes.txt", "to do")
     write(folder / "p.toml", "X = [[1]]\nWQ = [[1]]\nWK = [[1]]\nWV = [[1]]\n")
     write(folder / ".hidden" / "x.toml", "garbage")
+    write(folder / "~$ada.xlsx", "Excel's lock file, beside an ada.xlsx a student has open")
     result = cli("check", str(folder), "-f", "plain")
     assert result.code == 0, result.out
     assert (
@@ -291,14 +342,51 @@ def test_sub_folders_are_graded_and_files_that_are_not_answers_are_named(cli: Ru
     assert skipped == [
         f"Skipped {folder / 'notes.txt'}: not an answers file (.toml, .json, .xlsx)",
         f"Skipped {folder / 'p.toml'}: a problem file, not answers",
-        f"Skipped {folder / 'report.json'}: a bythand check report (--format json), not answers",
+        *(
+            f"Skipped {folder / name}: a bythand check report (--format json), not answers"
+            for name in ("report-steps.json", "report-summary.json", "report.json")
+        ),
+        f"Skipped {folder / '~$ada.xlsx'}: the lock file Excel keeps beside a workbook it has open",
     ]
     result = cli("check", str(folder), "-f", "json")  # JSON stays JSON: the skipped files go to stderr
-    assert len(strict_json(result.out)) == 2 and result.err.count("Skipped ") == 3
+    assert len(strict_json(result.out)) == 2 and result.err.count("Skipped ") == 6
     report = folder / "report.json"
     assert cli("check", str(report)).err == (
         f"Error: {report}: this is a bythand check report (--format json), not an answers file\n"
     )
+
+
+def test_the_gradebook_counts_carried_and_unreadable_cells_and_no_percent_of_nothing(
+    cli: Runner, tmp_path: Path
+) -> None:
+    p = builtin_example()
+    true = ref.of(p)
+    q11 = true["Q"][0][0]
+    assert isinstance(q11, Fraction)
+    mine = student.work(p, {"Q": (0, 0, q11 + 1)})  # a slip, carried into scaled
+    carried = sum(mine["scaled"][i, 0] != true["scaled"][i][0] for i in range(len(true["scaled"])))
+    assert carried > 0
+    c = tmp_path / "c"
+    write(c / "1-slip.toml", student.toml({"Q": mine["Q"], "scaled": mine["scaled"]}, "Ada"))
+    unreadable = [[str(v) for v in row] for row in true["Q"]]
+    unreadable[0][1] = '"x"'
+    q_text = ", ".join("[" + ", ".join(row) + "]" for row in unreadable)
+    write(c / "2-unreadable.toml", f'name = "Bob"\nQ = [{q_text}]\n')
+    # the only step handed in is one the sheet printed: nothing is graded, so there is no percent
+    write(c / "3-printed.toml", student.toml({"Q": student.array(true["Q"])}, "Cy", 'fill = ["Q"]'))
+    g = tmp_path / "g.csv"
+    assert cli("check", "--example", "self-attention-6x4", str(c), "--csv", str(g)).code == 1
+    header, *rows = rows_of(g)
+    columns = ("correct", "carried", "wrong", "blank", "total", "percent", "unreadable", "Q", "Q total")
+    got = [[dict(zip(header, row, strict=True))[k] for k in columns] for row in rows]
+    q = len(true["Q"]) * len(true["Q"][0])
+    total = q + len(true["scaled"]) * len(true["scaled"][0])  # Q and scaled, one cell of Q wrong
+    assert got == [
+        [str(total - 1 - carried), str(carried), "1", "0", str(total), f"{100 * (total - 1) / total:.1f}",
+         "0", str(q - 1), str(q)],
+        [str(q - 1), "0", "0", "0", str(q), f"{100 * (q - 1) / q:.1f}", "1", str(q - 1), str(q)],
+        ["0", "0", "0", "0", "0", "", "0", "", ""],
+    ]  # fmt: skip
 
 
 # 1. Rosters, and a whole class graded into a table and a CSV
@@ -406,6 +494,36 @@ def test_a_class_graded_with_its_roster(cli: Runner, roster_class: Path) -> None
     assert f"Missing: no answers file from Bob (sheet {BOB})" in result.out
 
 
+def test_a_class_report_names_each_students_flags_id_and_email(cli: Runner, roster_class: Path) -> None:
+    c, manifest = roster_class / "class", roster_class / "sheets" / "manifest.csv"
+    # Bob hands in Ada's sheet twice, the second time with a sheet id that does not check out
+    again = write(c / "6-bob-again.toml", answers_text(ADA, "Bob", sheet="oops1"))
+    result = cli(
+        "check", str(c), "--roster", str(manifest), "--csv", str(roster_class / "g.csv"), "-f", "json"
+    )
+    assert result.code == 2
+    data = strict_json(result.out)
+    assert [(d["name"], d["student"]) for d in data] == [
+        ("Ada", {"id": "1001", "email": "ada@example.org"}),
+        ("Ada", {"id": "1001", "email": "ada@example.org"}),
+        ("Bob", {"id": "1002", "email": "bob@x.org"}),
+        ("Dee", None),  # on no roster
+        ("Cy", {"id": "1003", "email": ""}),
+        ("Bob", {"id": "1002", "email": "bob@x.org"}),
+    ]
+    assert data[5]["error"] == f"{again}: wrong sheet: sheet OOPS1 is not Bob's (Bob's is {BOB})"
+    both = f"duplicate: {c / '3-bob.toml'}, {again}"
+    rows = rows_of(roster_class / "g.csv")
+    assert [(r[1], r[11]) for r in rows[1:]] == [
+        ("Ada", f"duplicate: {c / '1-ada.toml'}, {c / '2-ada-again.toml'}"),
+        ("Ada", f"duplicate: {c / '1-ada.toml'}, {c / '2-ada-again.toml'}"),
+        ("Bob", f"wrong sheet; {both}"),
+        ("Dee", "not on the roster"),
+        ("Cy", ""),
+        ("Bob", f"wrong sheet; {both}"),
+    ]
+
+
 def test_the_manifest_in_the_graded_folder_is_not_named_as_skipped(cli: Runner, roster_class: Path) -> None:
     c = roster_class / "class"
     (c / "3-bob.toml").unlink()
@@ -423,8 +541,23 @@ def test_the_manifest_in_the_graded_folder_is_not_named_as_skipped(cli: Runner, 
 
 def test_platform_gradebooks_carry_the_documented_headers(cli: Runner, roster_class: Path) -> None:
     c, manifest = roster_class / "class", roster_class / "sheets" / "manifest.csv"
-    (c / "2-ada-again.toml").unlink()
     canvas, moodle = roster_class / "canvas.csv", roster_class / "moodle.csv"
+    # Ada handed in two files for her sheet: one row, and no grade until the teacher picks one
+    twice = {platform: roster_class / f"twice-{platform}.csv" for platform in ("canvas", "moodle")}
+    for platform, path in twice.items():
+        cli("check", str(c), "--roster", str(manifest), "--csv", str(path), "--gradebook", platform)
+    assert rows_of(twice["canvas"]) == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "bythand"],
+        ["Ada", "", "1001", "", "", ""],
+        ["Bob", "", "1002", "", "", ""],
+        ["Dee", "", "", "", "", ""],
+        ["Cy", "", "1003", "", "", "99.2"],
+    ]
+    assert rows_of(twice["moodle"])[1:3] == [
+        ["Ada", "1001", "ada@example.org", ""],
+        ["Bob", "1002", "bob@x.org", ""],
+    ]
+    (c / "2-ada-again.toml").unlink()
     cli("check", str(c), "--roster", str(manifest), "--csv", str(canvas), "--gradebook", "canvas")
     cli("check", str(c), "--roster", str(manifest), "--csv", str(moodle), "--gradebook", "moodle")
     assert rows_of(canvas) == [
