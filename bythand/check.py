@@ -640,7 +640,7 @@ def _and(names: Iterable[str]) -> str:
 
 
 def canonical_sheet(text: str) -> str:
-    """A sheet id as it is printed (a typed O for 0 and lower case are read as meant); else as written."""
+    """A sheet id as it is printed (a typed O for 0 and lower case read as meant); else upper-cased."""
     from .generate import parse_sheet_id, sheet_id
 
     try:
