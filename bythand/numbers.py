@@ -216,7 +216,7 @@ def matmul(left: Matrix, right: Matrix) -> Matrix:
     b = [[int(v.numerator * (col_den[j] // v.denominator)) for v in right[:, j]] for j in range(cols)]
     big_a = max((abs(v) for row in a for v in row), default=0)
     big_b = max((abs(v) for col in b for v in col), default=0)
-    if big_a * big_b * max(inner, 1) < INT64_SAFE:
+    if max(big_a, 1) * max(big_b, 1) * max(inner, 1) < INT64_SAFE:  # a zero side can hide a huge other
         product = (np.array(a, dtype=np.int64) @ np.array(b, dtype=np.int64).T).tolist()
     else:  # huge numerators: Python ints, still summed in numpy's C loop rather than by Fraction
         a_obj = np.empty((rows, inner), dtype=object)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,10 +19,14 @@ from bythand.numbers import (
     format_number,
     fraction_text,
     is_exact,
+    matmul,
     parse_number,
     scientific_text,
     to_float,
 )
+
+import reference as ref
+from conftest import Runner
 
 
 @pytest.mark.parametrize(
@@ -243,3 +250,36 @@ def test_a_huge_value_rounding_up_moves_its_exponent_at_any_precision() -> None:
 
     assert scientific_text(Fraction(999, 100) * 10**15, 0) == "1.0e16"  # 9.99 → 10.0 → 1.0, one place
     assert scientific_text(Fraction(999, 100) * 10**15, 1) == "1.0e16"
+
+
+@pytest.mark.parametrize("zeros_on", ["left", "right"])
+def test_an_exact_product_with_a_zero_side_and_huge_numbers_on_the_other(zeros_on: str) -> None:
+    """A zero matrix times one of 3^100-sized numerators: the int64 shortcut must not be taken (it was,
+    as 0 · huge < 2^62, and numpy raised OverflowError: exit 3 on a problem with W_V all zeros)."""
+    huge = [[Fraction(3**100 + k, 3**90 + j) for k in range(3)] for j in range(3)]
+    zeros = [[Fraction(0)] * 3]
+    left, right = (zeros, huge) if zeros_on == "left" else (ref.transpose(huge), ref.transpose(zeros))
+
+    def obj(m: list[list[Fraction]]) -> np.ndarray[Any, Any]:
+        out = np.empty((len(m), len(m[0])), dtype=object)
+        for i, row in enumerate(m):
+            out[i, :] = row
+        return out
+
+    got = matmul(obj(left), obj(right))
+    assert got.tolist() == ref.matmul(left, right) and all(v == 0 for v in got.flat)
+
+
+def test_a_problem_whose_values_are_all_zero_runs(cli: Runner, tmp_path: Path) -> None:
+    """The fuzz case that found it: W_V = 0 and A holding 3^k denominators, through the CLI."""
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "X = [[-2, 0, 0], [-2, 0, 0], [0, 0, 0]]\nC = [[0, 2, -2], [0, 2, -2], [0, 0, 0]]\n"
+        "WQ = [[1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]]\n"
+        "WK = [[1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]]\n"
+        'WV = [[0, 0, 0]]\n[options]\nscale = "none"\nexp = "3"\n',
+        encoding="utf-8",
+    )
+    result = cli("run", str(path), "-f", "json")
+    assert (result.code, result.err) == (0, "")
+    assert json.loads(result.out)["matrices"]["Z"]["exact"] == [["0", "0", "0"]]
