@@ -256,11 +256,11 @@ def test_a_huge_value_rounding_up_moves_its_exponent_at_any_precision() -> None:
 def test_an_exact_product_with_a_zero_side_and_huge_numbers_on_the_other(zeros_on: str) -> None:
     """A zero matrix times one of 3^100-sized numerators: the int64 shortcut must not be taken (it was,
     as 0 · huge < 2^62, and numpy raised OverflowError: exit 3 on a problem with W_V all zeros)."""
-    huge = [[Fraction(3**100 + k, 3**90 + j) for k in range(3)] for j in range(3)]
-    zeros = [[Fraction(0)] * 3]
+    huge: ref.Mat = [[Fraction(3**100 + k, 3**90 + j) for k in range(3)] for j in range(3)]
+    zeros: ref.Mat = [[Fraction(0)] * 3]
     left, right = (zeros, huge) if zeros_on == "left" else (ref.transpose(huge), ref.transpose(zeros))
 
-    def obj(m: list[list[Fraction]]) -> np.ndarray[Any, Any]:
+    def obj(m: ref.Mat) -> np.ndarray[Any, Any]:
         out = np.empty((len(m), len(m[0])), dtype=object)
         for i, row in enumerate(m):
             out[i, :] = row
