@@ -23,7 +23,7 @@ from bythand.explain import (
     worked_names,
 )
 from bythand.numbers import Number
-from bythand.problem import Options
+from bythand.problem import Convention, Options
 
 import reference as ref
 from conftest import Runner
@@ -108,6 +108,32 @@ def test_explain_from_other_operands() -> None:
     assert got.value == ref.scores(ref.plain(Q), ref.plain(rows["KT"]), columns=False)[0][1] == F(6)
 
 
+@pytest.mark.parametrize(("name", "index"), [("Q", 0), ("K", 1), ("V", 2)])
+def test_q_k_and_v_are_worked_from_the_students_own_x(name: str, index: int) -> None:
+    """A student's own X (worked in step 0 of an embedding problem) gives their own Q, K and V."""
+    trace = walk(builtin_example())
+    X = trace["X"].copy()
+    X[:, 0] = [F(5), F(3), F(4), F(1), F(2), F(7)]  # token 1 written differently
+    WQ, WK, WV = (ref.plain(trace[w]) for w in ("WQ", "WK", "WV"))
+    own = ref.project(ref.plain(X), ref.plain(X), WQ, WK, WV, columns=True)
+    for row in range(trace[name].shape[0]):
+        got = explain(trace, Cell(name, row, 0), matrices={"X": X})
+        assert got.value == own[index][row][0]
+        assert got.operands == ("X", "WQ", "WK", "WV")
+    assert any(own[index][r][0] != trace[name][r, 0] for r in range(trace[name].shape[0]))
+
+
+def test_a_students_score_too_large_to_exponentiate_names_its_head() -> None:
+    trace = walk(two_heads())
+    scaled = trace["h2.scaled"].copy()
+    scaled[0, 0] = F(5000)
+    with pytest.raises(ProblemError) as info:
+        explain(trace, "h2.E[1,1]", matrices={"h2.scaled": scaled})
+    assert str(info.value) == (
+        "h2.scaled[1,1] = 5000: 2^5000 is too large to compute or write down; use smaller inputs"
+    )
+
+
 @pytest.mark.parametrize(
     ("target", "message"),
     [
@@ -116,12 +142,25 @@ def test_explain_from_other_operands() -> None:
         ("sums[5]", "sums[5] is outside sums, which has cells sums[1..4]"),
         ("sums[2,1]", "sums[2,1] is outside sums, which has cells sums[1..4]"),
         ("S[1]", "S needs a row and a column, like S[1,2]; its cells are S[1..4,1..4]"),
+        ("S[q1,q2]", "S[q1,q2]: q1 and q2 are both cols of S; give a row and a column"),
     ],
 )
 def test_bad_cells_name_the_valid_range(target: str, message: str) -> None:
     with pytest.raises(ProblemError) as info:
         parse_cell(walk(builtin_example()), target)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("convention", "written", "cell"),
+    [("columns", "S[q2,1]", Cell("S", 0, 1)), ("columns", "A[q3,k1]", Cell("A", 0, 2)),
+     ("rows", "S[k2,1]", Cell("S", 0, 1)), ("rows", "S[1,q3]", Cell("S", 2, 0))],
+)  # fmt: skip
+def test_a_column_label_written_first_is_read_as_the_column(
+    convention: Convention, written: str, cell: Cell
+) -> None:
+    """S[q2,1] in columns (the queries are S's columns) is S[1,2]: the label says which index it is."""
+    assert parse_cell(walk(builtin_example().in_convention(convention)), written) == cell
 
 
 def test_unknown_matrix_lists_every_valid_cell() -> None:

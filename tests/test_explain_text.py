@@ -383,6 +383,7 @@ WK = [[1, -1]]
 WV = [[2, 0]]
 """
 GIVEN_X = "X = [[0.1234, 2], [3, 4]]\nWQ = [[1, 0]]\nWK = [[0, 1]]\nWV = [[1, 1]]\n"
+DECIMAL_X = GIVEN_X.replace("WQ = [[1, 0]]", "WQ = [[1, 0.5678]]")  # decimals in X, W_Q, Q, S, V and A
 
 
 def three_heads() -> Problem:
@@ -407,6 +408,8 @@ PLACES: dict[str, Callable[[], Problem]] = {
     "no-positions": _toml(NO_POSITIONS),
     "ids-and-P": _toml(IDS_AND_P),
     "given-X": _toml(GIVEN_X),
+    "decimal-X": _toml(DECIMAL_X),
+    "classic": builtin_example,
     "three-heads": three_heads,
     "decimal-WO": decimal_wo,
     "decimal-WO-rows": lambda: decimal_wo().in_convention("rows"),
@@ -428,6 +431,41 @@ THREE_PLACES = [
     ("ids-and-P", "P[1,2]", ("P[1,2] ≈ 0.568 (given)",)),
     ("ids-and-P", "embed[2,1]", ("embed[2,1] = e(#1)[2] = 2 (given: from entry 1 of the embedding table)",)),
     ("given-X", "X[1,1]", ("X[1,1] ≈ 0.123 (given)",)),
+    ("decimal-X", "Q[1,1]", (
+        "Q[1,1] = (row 1 of W_Q)·x1: entry 1 of the query of token 1",
+        "  row 1 of W_Q = (1, 0.568)",
+        "  x1 = (0.123, 3), column 1 of X",
+        "  (row 1 of W_Q)·x1 = 1·0.123 + 0.568·3",
+        "                    ≈ 0.123 + 1.703",
+        "                    ≈ 1.827",
+    )),
+    ("decimal-X", "S[1,2]", (
+        "S[1,2] = k1·q2: how well key 1 matches query 2",
+        "  k1 = (3), row 1 of Kᵀ (column 1 of K)",
+        "  q2 = (4.271), column 2 of Q",
+        "  k1·q2 = 3·4.271",
+        "        ≈ 12.814",
+    )),
+    ("decimal-X", "scaled[1,2]", (
+        "scaled[1,2] = S[1,2]/√1: S divided by √d_k, with d_k = 1",
+        "  S[1,2]/√1 = 12.814/√1",
+        "            = 12.814/1",
+        "            ≈ 12.814",
+    )),
+    ("decimal-X", "Z[1,2]", (
+        "Z[1,2] = Σ_i V[1,i]·A[i,2]: the values' entry 1, weighted by how much query 2 attends to each key",
+        "  row 1 of V = (3.123, 6)",
+        "  column q2 of A = (0.014, 0.986)",
+        "  Σ_i V[1,i]·A[i,2] = 3.123·0.014 + 6·0.986",
+        "                    ≈ 0.043 + 5.917",
+        "                    ≈ 5.960",
+    )),
+    ("classic", "E[2,4]", (
+        "E[2,4] = 3^scaled[2,4]: the hand trick 3^x in place of e^x",
+        "  3^scaled[2,4] = 3^2",
+        "                = 9",
+    )),
+    ("classic", "KT[3,2]", ("KT[3,2] = K[2,3] = 0: Kᵀ is K transposed, its rows and columns swapped",)),
     ("three-heads", "concat[3,2]", ("concat[3,2] = h3.Z[1,2] ≈ 0.628 (the heads' Z one under the other)",)),
     ("decimal-WO", "O[2,1]", (
         "O[2,1] = (row 2 of W_O)·(column 1 of concat)",
@@ -453,7 +491,8 @@ THREE_PLACES = [
 
 @pytest.mark.parametrize(("key", "target", "work"), THREE_PLACES)
 def test_full_working_at_three_places(key: str, target: str, work: tuple[str, ...]) -> None:
-    """Step 0 (sinusoidal, given or no P; a table of words or of ids), a given X, concat and W_O."""
+    """Step 0 (sinusoidal, given or no P; a table of words or of ids), a given X, Q, S, scaled and Z in
+    decimals, the words after the rule (3^x, Kᵀ), concat and W_O."""
     assert explain(walk(PLACES[key]()), target, precision=3).work == work
 
 
@@ -503,6 +542,13 @@ def test_show_work_works_the_sinusoidal_p_and_x_in_step_0_only(cli: Runner, tmp_
     [
         ("words", "X[2,1]", ["embed[2,1]", "P[2,1]"]),
         ("no-positions", "X[2,1]", ["embed[2,1]"]),
+        ("classic", "KT[3,2]", ["K[2,3]"]),
+        ("classic-rows", "Q[3,2]", ["X[3,1]", "X[3,2]", "X[3,3]", "X[3,4]", "X[3,5]", "X[3,6]",
+                                    "WQ[1,2]", "WQ[2,2]", "WQ[3,2]", "WQ[4,2]", "WQ[5,2]", "WQ[6,2]"]),
+        ("classic-rows", "S[1,2]", ["Q[1,1]", "Q[1,2]", "Q[1,3]", "KT[1,2]", "KT[2,2]", "KT[3,2]"]),
+        ("classic-rows", "Z[2,3]", ["A[2,1]", "A[2,2]", "A[2,3]", "A[2,4]",
+                                    "V[1,3]", "V[2,3]", "V[3,3]", "V[4,3]"]),
+        ("small", "Z[1,3]", ["V[1,1]", "V[1,2]", "V[1,3]", "A[1,3]", "A[2,3]", "A[3,3]"]),
         ("two", "concat[3,2]", ["h2.Z[1,2]"]),
         ("two-rows", "concat[2,3]", ["h2.Z[2,1]"]),
         ("two", "O[2,1]", ["WO[2,1]", "WO[2,2]", "WO[2,3]", "WO[2,4]",
@@ -555,3 +601,18 @@ def test_a_cell_of_no_matrix_says_what_to_write(cli: Runner, args: tuple[str, ..
     """One index for a per-head sums; in rows sums is a column, so its cells are sums[1..n]."""
     result = cli("explain", *args)
     assert (result.code, result.out, result.err) == (2, "", f"Error: {err}\n")
+
+
+def test_the_floor_note_writes_a_huge_score_at_the_precision() -> None:
+    """A student's own odd S past 10^15 (explain --answers): both numbers of the note in e-notation at
+    --precision, like the chain above it."""
+    trace = walk(builtin_example())
+    S = trace["S"].copy()
+    S[2, 0] = F(-(2 * 10**15 + 1))
+    assert explain(trace, "scaled[3,1]", {"S": S}, precision=3).work == (
+        "scaled[3,1] = ⌊S[3,1]/2⌋: S halved and rounded down",
+        "  ⌊S[3,1]/2⌋ = ⌊-2.000e15/2⌋",
+        "             = ⌊-1.0e15⌋",
+        "             = -1.000e15",
+        "  ⌊ ⌋ rounds down, towards −∞: ⌊-1.0e15⌋ = -1.000e15, not -1.000e15",
+    )
