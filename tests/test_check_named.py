@@ -144,6 +144,10 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
     out = cli("check", str(path), "-f", "plain").out
     assert "(a decimal needs at least 2 places unless it is exact; 0.2 has fewer)" in out
     assert "\n  A[1,1] = " in out  # the work, worded as tests/test_explain_text.py pins it
+    # with --decimals 1 one place is enough, and a whole-number decimal is told it needs one "place"
+    path.write_text('A = [["0.", "9/28", "9/22", "1/12"]' + ', ["?", "?", "?", "?"]' * 3 + "]\n", "utf-8")
+    out = cli("check", str(path), "-f", "plain", "--decimals", "1").out
+    assert "(a decimal needs at least 1 place unless it is exact; 0. has fewer)" in out
 
 
 def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner, tmp_path: Path) -> None:
