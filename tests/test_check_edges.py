@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bythand import Problem, builtin_example, walk
 from bythand.check import Rules, check, parse_answers_text, template_text
-from bythand.problem import Options
+from bythand.problem import PROBLEM_KEYS, Options
 
 import reference as ref
 from conftest import Runner
@@ -275,3 +275,32 @@ def test_a_tolerance_of_zero_asks_for_exact_answers(cli: Runner, tmp_path: Path)
     assert cli("check", str(answers), "--tolerance", "-0.01").err == (
         "Error: --tolerance: -0.01 is negative; give an absolute tolerance such as 0.01\n"
     )
+
+
+def test_a_filled_step_is_the_sheets_so_later_steps_are_graded_from_the_true_one() -> None:
+    """fill = ["Q"]: Q is printed on the sheet; a Q changed in the file is not the student's to carry."""
+    slipped = work(builtin_example(), {"Q": (0, 0, F(3))})
+    report = grade(toml({"Q": slipped["Q"], "S": slipped["S"]}, extra='fill = ["Q"]'))
+    assert [s.name for s in report.steps] == ["S"]
+    # their q1 = (3, 0, 3) gives S column 1 = (3, 6, 0, 3), where the true column is (3, 4, -1, 3)
+    assert [row[0] for row in verdicts(report, "S")] == ["correct", "wrong", "wrong", "correct"]
+    assert report.count("carried") == 0
+
+
+def test_a_class_folder_skips_problem_files_whatever_keys_make_their_x(cli: Runner, tmp_path: Path) -> None:
+    """X given, X made from tokens or token ids, or every key a problem may have: a problem, not answers."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ada.toml").write_text(toml(work(builtin_example()), "Ada", 'example = "self-attention-6x4"'),
+                                     encoding="utf-8")  # fmt: skip
+    weights = "WQ = [[1, 0]]\nWK = [[0, 1]]\nWV = [[1, 1]]\n"
+    (folder / "words.toml").write_text('tokens = ["a", "b"]\n[embeddings]\na = [1, 2]\nb = [0, 1]\n' + weights,
+                                       encoding="utf-8")  # fmt: skip
+    (folder / "ids.toml").write_text("token_ids = [0, 1]\nembedding = [[1, 0], [0, 1]]\n" + weights, "utf-8")
+    every = {key: 1 for key in PROBLEM_KEYS}
+    (folder / "every.json").write_text(json.dumps(every), encoding="utf-8")
+    result = cli("check", str(folder), "-f", "plain")
+    assert result.code == 0, result.out
+    skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
+    assert skipped == [f"Skipped {folder / name}: a problem file, not answers"
+                       for name in ("every.json", "ids.toml", "words.toml")]  # fmt: skip
