@@ -304,3 +304,22 @@ def test_a_class_folder_skips_problem_files_whatever_keys_make_their_x(cli: Runn
     skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
     assert skipped == [f"Skipped {folder / name}: a problem file, not answers"
                        for name in ("every.json", "ids.toml", "words.toml")]  # fmt: skip
+
+
+def test_an_unreadable_cell_is_worked_on_from_the_students_own_numbers(cli: Runner, tmp_path: Path) -> None:
+    """explain --answers past a cell that cannot be read takes the value their own earlier steps give."""
+    slipped = work(builtin_example(), {"Q": (0, 0, F(3))})
+    text = toml({"Q": slipped["Q"], "S": slipped["S"]})
+    # their q1 = (3, 0, 3) makes their S[2,1] = k2·q1 = 6 (the true one is 4); they wrote it illegibly
+    assert '["6", "3", "1", "5"]' in text
+    path = tmp_path / "a.toml"
+    path.write_text(text.replace('["6", "3", "1", "5"]', '["x", "3", "1", "5"]'), encoding="utf-8")
+    result = cli("explain", "scaled[2,1]", "--answers", str(path))
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1:] == [
+        "  ⌊S[2,1]/2⌋ = ⌊6/2⌋",
+        "             = 3",
+        "",
+        "You have not written scaled[2,1]; from your own numbers it comes to 3",
+        "The true value is 2: your S[2,1] = 6 was already wrong (it is 4)",
+    ]
