@@ -323,3 +323,22 @@ def test_an_unreadable_cell_is_worked_on_from_the_students_own_numbers(cli: Runn
         "You have not written scaled[2,1]; from your own numbers it comes to 3",
         "The true value is 2: your S[2,1] = 6 was already wrong (it is 4)",
     ]
+
+
+def test_a_student_who_rounds_as_they_go_is_right_all_the_way_down() -> None:
+    """h1.A to two places (0.33 for 1/3), h1.Z worked from those (1.98, not 2), concat copied from h1.Z:
+    each is right from accepted numbers, so every cell is correct, none merely carried."""
+    true = ref.of(THREE_HEADS)
+
+    def rounded(m: ref.Mat) -> list[list[str]]:
+        return [[f"{float(v):.2f}" for v in row] for row in m]
+
+    A = rounded(true["h1.A"])
+    Z = rounded(ref.weight(true["h1.V"], [[F(v) for v in row] for row in A], True))
+    assert Z == [["2.00", "1.98", "1.98"]] and true["h1.Z"] == [[2, 2, 2]]
+    concat = [[fraction(v) for v in row] for row in true["concat"]]
+    concat[0] = Z[0]  # concat's row 1 is head 1's Z
+    text = "".join(f"{name} = {json.dumps(m)}\n" for name, m in (("h1.A", A), ("h1.Z", Z), ("concat", concat)))
+    report = check(walk(THREE_HEADS), parse_answers_text(text, "a.toml", "toml"))
+    assert [s.name for s in report.steps] == ["h1.A", "h1.Z", "concat"]
+    assert (report.count("correct"), report.total) == (21, 21)
