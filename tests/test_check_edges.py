@@ -294,8 +294,8 @@ def test_a_class_folder_skips_problem_files_whatever_keys_make_their_x(cli: Runn
     (folder / "ada.toml").write_text(toml(work(builtin_example()), "Ada", 'example = "self-attention-6x4"'),
                                      encoding="utf-8")  # fmt: skip
     weights = "WQ = [[1, 0]]\nWK = [[0, 1]]\nWV = [[1, 1]]\n"
-    (folder / "words.toml").write_text('tokens = ["a", "b"]\n[embeddings]\na = [1, 2]\nb = [0, 1]\n' + weights,
-                                       encoding="utf-8")  # fmt: skip
+    words = 'tokens = ["a", "b"]\n[embeddings]\na = [1, 2]\nb = [0, 1]\n'
+    (folder / "words.toml").write_text(words + weights, encoding="utf-8")
     (folder / "ids.toml").write_text("token_ids = [0, 1]\nembedding = [[1, 0], [0, 1]]\n" + weights, "utf-8")
     every = {key: 1 for key in PROBLEM_KEYS}
     (folder / "every.json").write_text(json.dumps(every), encoding="utf-8")
@@ -338,7 +338,8 @@ def test_a_student_who_rounds_as_they_go_is_right_all_the_way_down() -> None:
     assert Z == [["2.00", "1.98", "1.98"]] and true["h1.Z"] == [[2, 2, 2]]
     concat = [[fraction(v) for v in row] for row in true["concat"]]
     concat[0] = Z[0]  # concat's row 1 is head 1's Z
-    text = "".join(f"{name} = {json.dumps(m)}\n" for name, m in (("h1.A", A), ("h1.Z", Z), ("concat", concat)))
+    handed = {"h1.A": A, "h1.Z": Z, "concat": concat}
+    text = "".join(f"{name} = {json.dumps(m)}\n" for name, m in handed.items())
     report = check(walk(THREE_HEADS), parse_answers_text(text, "a.toml", "toml"))
     assert [s.name for s in report.steps] == ["h1.A", "h1.Z", "concat"]
     assert (report.count("correct"), report.total) == (21, 21)

@@ -210,10 +210,14 @@ def test_the_layout_answers_are_written_in_is_the_command_lines_else_the_files(
     overruled = tmp_path / "overruled.toml"
     overruled.write_text('options = {convention = "rows"}\n' + columns, encoding="utf-8")
     assert cli("check", "--convention", "columns", str(overruled)).code == 0
-    assert cli("check", "--example", "self-attention-6x4", "--convention", "columns", str(overruled)).code == 0
+    example = ("--example", "self-attention-6x4")
+    assert cli("check", *example, "--convention", "columns", str(overruled)).code == 0
     result = cli("check", str(overruled))
-    assert (result.code, result.err) == (2, f"Error: {overruled}: Q is 3×4, but this problem's Q is 4×3; it "
-                                            "looks transposed (this problem uses the rows convention)\n")  # fmt: skip
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {overruled}: Q is 3×4, but this problem's Q is 4×3; it looks transposed "
+        "(this problem uses the rows convention)\n"
+    )
 
 
 def test_heads_a_file_records_are_checked_against_the_named_problem(cli: Runner, tmp_path: Path) -> None:
@@ -235,6 +239,12 @@ def test_a_sheet_named_in_the_file_refuses_method_flags(cli: Runner, tmp_path: P
     assert (result.code, result.out) == (2, "")
     assert result.err == f"Error: {path}: sheet {SHEET} fixes the method; leave out the method flags\n"
     assert cli("check", "--scale", "floor-half", str(path)).code == 0  # the sheet's own method is no change
+    # a --convention that is no convention is named first, before the method the file records
+    path.write_text(f'sheet = "{SHEET}"\noptions = {{scale = "none"}}\nQ = [["?"]]\n', encoding="utf-8")
+    result = cli("check", str(path))
+    assert result.err == f"Error: {path}: worked with scale none; this sheet uses floor-half\n"
+    result = cli("check", "--convention", "diagonal", str(path))
+    assert result.err == "Error: --convention: unknown convention 'diagonal' (choose columns or rows)\n"
 
 
 def test_a_problem_path_in_the_file_is_relative_to_it(cli: Runner, tmp_path: Path) -> None:
@@ -253,5 +263,8 @@ def test_a_problem_path_in_the_file_is_relative_to_it(cli: Runner, tmp_path: Pat
     )
     path.write_text('problem = "gone.toml"\nQ = [[1]]\n', encoding="utf-8")
     result = cli("check", str(path))
-    assert (result.code, result.err) == (2, f"Error: {path}: its problem file {tmp_path / 'gone.toml'} does "
-                                            "not exist (a problem path is relative to the answers file)\n")  # fmt: skip
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {path}: its problem file {tmp_path / 'gone.toml'} does not exist "
+        "(a problem path is relative to the answers file)\n"
+    )
