@@ -77,6 +77,12 @@ def grade(text: str, problem: Any = None, rules: Rules | None = None) -> Any:
         ("17.93", 17.934963, True),  # against a decimal trace
         ("17.94", 17.934963, False),
         ("1", 1.0, True),
+        # a decimal truth stands for the decimal it prints: the float 10.005 is a hair under it, yet
+        # 10.00 and 10.01 are both half a unit off 10.005 and right (the slack grows with the value)
+        ("10.00", 10.005, True),
+        ("10.01", 10.005, True),
+        ("1000.01", 1000.005, True),
+        ("1000.02", 1000.005, False),
     ],
 )
 def test_fair_comparison(written: str, truth: Any, right: bool) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bythand import Problem, builtin_example, walk
 from bythand.check import Rules, check, parse_answers_text, template_text
-from bythand.problem import Options
+from bythand.problem import PROBLEM_KEYS, Options
 
 import reference as ref
 from conftest import Runner
@@ -275,3 +275,71 @@ def test_a_tolerance_of_zero_asks_for_exact_answers(cli: Runner, tmp_path: Path)
     assert cli("check", str(answers), "--tolerance", "-0.01").err == (
         "Error: --tolerance: -0.01 is negative; give an absolute tolerance such as 0.01\n"
     )
+
+
+def test_a_filled_step_is_the_sheets_so_later_steps_are_graded_from_the_true_one() -> None:
+    """fill = ["Q"]: Q is printed on the sheet; a Q changed in the file is not the student's to carry."""
+    slipped = work(builtin_example(), {"Q": (0, 0, F(3))})
+    report = grade(toml({"Q": slipped["Q"], "S": slipped["S"]}, extra='fill = ["Q"]'))
+    assert [s.name for s in report.steps] == ["S"]
+    # their q1 = (3, 0, 3) gives S column 1 = (3, 6, 0, 3), where the true column is (3, 4, -1, 3)
+    assert [row[0] for row in verdicts(report, "S")] == ["correct", "wrong", "wrong", "correct"]
+    assert report.count("carried") == 0
+
+
+def test_a_class_folder_skips_problem_files_whatever_keys_make_their_x(cli: Runner, tmp_path: Path) -> None:
+    """X given, X made from tokens or token ids, or every key a problem may have: a problem, not answers."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ada.toml").write_text(toml(work(builtin_example()), "Ada", 'example = "self-attention-6x4"'),
+                                     encoding="utf-8")  # fmt: skip
+    weights = "WQ = [[1, 0]]\nWK = [[0, 1]]\nWV = [[1, 1]]\n"
+    words = 'tokens = ["a", "b"]\n[embeddings]\na = [1, 2]\nb = [0, 1]\n'
+    (folder / "words.toml").write_text(words + weights, encoding="utf-8")
+    (folder / "ids.toml").write_text("token_ids = [0, 1]\nembedding = [[1, 0], [0, 1]]\n" + weights, "utf-8")
+    every = {key: 1 for key in PROBLEM_KEYS}
+    (folder / "every.json").write_text(json.dumps(every), encoding="utf-8")
+    result = cli("check", str(folder), "-f", "plain")
+    assert result.code == 0, result.out
+    skipped = [line for line in result.out.splitlines() if line.startswith("Skipped")]
+    assert skipped == [f"Skipped {folder / name}: a problem file, not answers"
+                       for name in ("every.json", "ids.toml", "words.toml")]  # fmt: skip
+
+
+def test_an_unreadable_cell_is_worked_on_from_the_students_own_numbers(cli: Runner, tmp_path: Path) -> None:
+    """explain --answers past a cell that cannot be read takes the value their own earlier steps give."""
+    slipped = work(builtin_example(), {"Q": (0, 0, F(3))})
+    text = toml({"Q": slipped["Q"], "S": slipped["S"]})
+    # their q1 = (3, 0, 3) makes their S[2,1] = k2·q1 = 6 (the true one is 4); they wrote it illegibly
+    assert '["6", "3", "1", "5"]' in text
+    path = tmp_path / "a.toml"
+    path.write_text(text.replace('["6", "3", "1", "5"]', '["x", "3", "1", "5"]'), encoding="utf-8")
+    result = cli("explain", "scaled[2,1]", "--answers", str(path))
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1:] == [
+        "  ⌊S[2,1]/2⌋ = ⌊6/2⌋",
+        "             = 3",
+        "",
+        "You have not written scaled[2,1]; from your own numbers it comes to 3",
+        "The true value is 2: your S[2,1] = 6 was already wrong (it is 4)",
+    ]
+
+
+def test_a_student_who_rounds_as_they_go_is_right_all_the_way_down() -> None:
+    """h1.A to two places (0.33 for 1/3), h1.Z worked from those (1.98, not 2), concat copied from h1.Z:
+    each is right from accepted numbers, so every cell is correct, none merely carried."""
+    true = ref.of(THREE_HEADS)
+
+    def rounded(m: ref.Mat) -> list[list[str]]:
+        return [[f"{float(v):.2f}" for v in row] for row in m]
+
+    A = rounded(true["h1.A"])
+    Z = rounded(ref.weight(true["h1.V"], [[F(v) for v in row] for row in A], True))
+    assert Z == [["2.00", "1.98", "1.98"]] and true["h1.Z"] == [[2, 2, 2]]
+    concat = [[fraction(v) for v in row] for row in true["concat"]]
+    concat[0] = Z[0]  # concat's row 1 is head 1's Z
+    handed = {"h1.A": A, "h1.Z": Z, "concat": concat}
+    text = "".join(f"{name} = {json.dumps(m)}\n" for name, m in handed.items())
+    report = check(walk(THREE_HEADS), parse_answers_text(text, "a.toml", "toml"))
+    assert [s.name for s in report.steps] == ["h1.A", "h1.Z", "concat"]
+    assert (report.count("correct"), report.total) == (21, 21)

@@ -144,6 +144,10 @@ def test_a_decimal_with_too_few_places_is_told_why(cli: Runner, tmp_path: Path) 
     out = cli("check", str(path), "-f", "plain").out
     assert "(a decimal needs at least 2 places unless it is exact; 0.2 has fewer)" in out
     assert "\n  A[1,1] = " in out  # the work, worded as tests/test_explain_text.py pins it
+    # with --decimals 1 one place is enough, and a whole-number decimal is told it needs one "place"
+    path.write_text('A = [["0.", "9/28", "9/22", "1/12"]' + ', ["?", "?", "?", "?"]' * 3 + "]\n", "utf-8")
+    out = cli("check", str(path), "-f", "plain", "--decimals", "1").out
+    assert "(a decimal needs at least 1 place unless it is exact; 0. has fewer)" in out
 
 
 def test_a_short_decimal_that_is_simply_wrong_gets_no_note_on_places(cli: Runner, tmp_path: Path) -> None:
@@ -187,3 +191,80 @@ def test_decimals_flag_is_checked_like_the_other_numbers(cli: Runner, tmp_path: 
     result = cli("check", "--decimals", "x", str(path))
     assert (result.code, result.err) == (2, "Error: --decimals: 'x' is not a whole number from 0 to 15\n")
     assert cli("check", "--decimals", "3", str(path)).code == 0
+
+
+def test_the_layout_answers_are_written_in_is_the_command_lines_else_the_files(
+    cli: Runner, tmp_path: Path
+) -> None:
+    """The convention says how the cells are laid out, not what is tested: --convention, else options."""
+    rows = answers_from(cli, "--example", "self-attention-6x4", "--convention", "rows")
+    columns = answers_from(cli, "--example", "self-attention-6x4")
+    recorded = tmp_path / "recorded.toml"
+    recorded.write_text('options = {convention = "rows"}\n' + rows, encoding="utf-8")
+    flagged = tmp_path / "flagged.toml"
+    flagged.write_text(rows, encoding="utf-8")
+    for source in ([], ["--example", "self-attention-6x4"]):  # the file graded alone, or the test named
+        assert cli("check", *source, str(recorded)).code == 0, source
+        assert cli("check", *source, "--convention", "rows", str(flagged)).code == 0, source
+    # the command line wins over the file: rows recorded, columns written and flagged
+    overruled = tmp_path / "overruled.toml"
+    overruled.write_text('options = {convention = "rows"}\n' + columns, encoding="utf-8")
+    assert cli("check", "--convention", "columns", str(overruled)).code == 0
+    example = ("--example", "self-attention-6x4")
+    assert cli("check", *example, "--convention", "columns", str(overruled)).code == 0
+    result = cli("check", str(overruled))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {overruled}: Q is 3×4, but this problem's Q is 4×3; it looks transposed "
+        "(this problem uses the rows convention)\n"
+    )
+
+
+def test_heads_a_file_records_are_checked_against_the_named_problem(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text("options = {heads = 1}\n" + answers_from(cli, "--sheet", SHEET), encoding="utf-8")
+    assert cli("check", "--sheet", SHEET, str(path)).code == 0
+    own = tmp_path / "own.toml"
+    own.write_text(f'sheet = "{SHEET}"\n' + path.read_text("utf-8"), encoding="utf-8")
+    assert cli("check", str(own)).code == 0
+    path.write_text("options = {heads = 3}\n" + answers_from(cli, "--sheet", SHEET), encoding="utf-8")
+    result = cli("check", "--sheet", SHEET, str(path))
+    assert (result.code, result.err) == (2, f"Error: {path}: worked with 3 heads; this sheet has 1\n")
+
+
+def test_a_sheet_named_in_the_file_refuses_method_flags(cli: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text(f'sheet = "{SHEET}"\n' + answers_from(cli, "--sheet", SHEET), encoding="utf-8")
+    result = cli("check", "--scale", "none", str(path))  # the sheet is worked with floor-half
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"Error: {path}: sheet {SHEET} fixes the method; leave out the method flags\n"
+    assert cli("check", "--scale", "floor-half", str(path)).code == 0  # the sheet's own method is no change
+    # a --convention that is no convention is named first, before the method the file records
+    path.write_text(f'sheet = "{SHEET}"\noptions = {{scale = "none"}}\nQ = [["?"]]\n', encoding="utf-8")
+    result = cli("check", str(path))
+    assert result.err == f"Error: {path}: worked with scale none; this sheet uses floor-half\n"
+    result = cli("check", "--convention", "diagonal", str(path))
+    assert result.err == "Error: --convention: unknown convention 'diagonal' (choose columns or rows)\n"
+
+
+def test_a_problem_path_in_the_file_is_relative_to_it(cli: Runner, tmp_path: Path) -> None:
+    """The problem file a file names: --heads splits it, a missing one is said so, a bad flag named."""
+    (tmp_path / "p.toml").write_text(
+        'X = [[1, 0], [0, 1]]\nWQ = [[1, 0], [0, 1]]\nWK = [[1, 1], [0, 1]]\nWV = [[2, 0], [0, 1]]\n'
+        '[options]\nscale = "none"\nexp = "2"\n', encoding="utf-8")  # fmt: skip
+    path = tmp_path / "a.toml"
+    # two heads of one feature each: head 1 has q = (1, 0) and k = (1, 1), so S[i,j] = k_i q_j
+    path.write_text('problem = "p.toml"\n[h1]\nS = [[1, 0], [1, 0]]\n', encoding="utf-8")
+    assert cli("check", "--heads", "2", str(path)).code == 0
+    assert cli("check", "--heads", "2", str(path), str(path)).code == 0  # a class of two files alike
+    result = cli("check", "--convention", "diagonal", str(path))
+    assert result.err == (
+        f"Error: {path}: --convention: unknown convention 'diagonal' (choose columns or rows)\n"
+    )
+    path.write_text('problem = "gone.toml"\nQ = [[1]]\n', encoding="utf-8")
+    result = cli("check", str(path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {path}: its problem file {tmp_path / 'gone.toml'} does not exist "
+        "(a problem path is relative to the answers file)\n"
+    )
