@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def open_page(browser: Any, frames: list[str]) -> Any:
+    """A new tab that records every websocket frame it receives (what the page draws) into `frames`."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda f: frames.append(f if isinstance(f, str) else f.decode("utf-8", "replace")),
+        ),
+    )
+    return page
 
 
 def test_a_browser_types_a_value_and_sees_its_mark(tmp_path: Path) -> None:
@@ -47,14 +61,7 @@ def test_a_browser_types_a_value_and_sees_its_mark(tmp_path: Path) -> None:
         frames: list[str] = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on(
-                "websocket",
-                lambda ws: ws.on(
-                    "framereceived",
-                    lambda f: frames.append(f if isinstance(f, str) else f.decode("utf-8", "replace")),
-                ),
-            )
+            page = open_page(browser, frames)
             page.goto(f"http://127.0.0.1:{port}")
             deadline = time.monotonic() + 30
             while "Q[1,1] · Step 2" not in "".join(frames) and time.monotonic() < deadline:
@@ -68,14 +75,7 @@ def test_a_browser_types_a_value_and_sees_its_mark(tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "practice-web.png"))
             # a second tab on the same answers file: the reason in the page, not "failed to start"
             second: list[str] = []
-            other = browser.new_page(viewport={"width": 1400, "height": 900})
-            other.on(
-                "websocket",
-                lambda ws: ws.on(
-                    "framereceived",
-                    lambda f: second.append(f if isinstance(f, str) else f.decode("utf-8", "replace")),
-                ),
-            )
+            other = open_page(browser, second)
             other.goto(f"http://127.0.0.1:{port}")
             while "open in another bythand practice" not in "".join(second) and time.monotonic() < deadline:
                 other.wait_for_timeout(200)
